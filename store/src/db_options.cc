@@ -1,0 +1,46 @@
+#include "db_options.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include "schema.h"
+#include "sever/store/keyring.h"
+
+namespace sever::detail {
+
+rocksdb::DBOptions db_options() {
+  rocksdb::DBOptions o;
+  o.max_background_jobs = 2;
+  o.bytes_per_sync = 1 << 20;
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  o.keep_log_file_num = 3;
+  o.max_open_files = 512;
+  return o;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> cf_descriptors() {
+  static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256 << 20);
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.block_size = 16 << 10;
+  t.cache_index_and_filter_blocks = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  rocksdb::ColumnFamilyOptions base;
+  base.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  base.compression = rocksdb::kLZ4Compression;
+  base.write_buffer_size = 64 << 20;
+  base.level_compaction_dynamic_level_bytes = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> out;
+  for (size_t i = 0; i < schema::kCfCount; ++i) {
+    rocksdb::ColumnFamilyOptions o = base;
+    if (i == schema::kDekCounters) o.merge_operator = make_counter_merge_operator();
+    if (i == schema::kCreds) o.compression = rocksdb::kNoCompression;  // sealed bytes dominate
+    out.emplace_back(schema::kCfNames[i], o);
+  }
+  return out;
+}
+
+}  // namespace sever::detail
