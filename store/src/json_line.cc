@@ -160,8 +160,13 @@ Status JsonLineParser::Parse(std::string_view line, NewCredential* out) {
     return Status::InvalidArgument("not valid JSON");
   }
   simdjson::ondemand::object obj;
-  if (doc.get_object().get(obj) != simdjson::SUCCESS) {
-    return Status::InvalidArgument("not a JSON object");
+  if (auto err = doc.get_object().get(obj); err != simdjson::SUCCESS) {
+    size_t first = line.find_first_not_of(" \t");
+    if (first != std::string_view::npos && line[first] != '{') {
+      return Status::InvalidArgument("not a JSON object");
+    }
+    return Status::InvalidArgument(std::string("not valid JSON (") + simdjson::error_message(err) +
+                                   ")");
   }
   Credential& c = out->meta;
   c = Credential{};

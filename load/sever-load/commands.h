@@ -1,0 +1,16 @@
+// The subcommands of sever-load. Each lives in its own <name>_command.cc and registers itself
+// on the app; main.cc calls every add_*_command.
+//
+// Contract of a command's callback: on failure it prints "sever-load <cmd>: <why>" to stderr
+// and throws CLI::RuntimeError(exit code), which main turns into the process exit code
+// (0 ok, 2 bad input, 3 refused, 1 anything else; see sever::exit_code).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sever::load::cli {
+
+/// Registers `gen`: writes generated credentials as JSONL (see sever/load/generator.h).
+void add_gen_command(CLI::App& app);
+
+}  // namespace sever::load::cli
