@@ -1,0 +1,375 @@
+// Integration tests of `sever import` (all or nothing, line-numbered errors, --upsert, stdin)
+// and `sever get` (exact secret, audited), run against the real binary.
+#include "integration/harness.h"
+
+namespace sever::itest {
+namespace {
+
+// The store's contents before a failing import: everything a bad import must leave as it was.
+struct StoreState {
+  int64_t count = -1;
+  json inventory;
+  json audit;
+  std::string keys;
+};
+
+class ImportTest : public CliTest {
+ protected:
+  // Three credentials already in the store before each import test.
+  static std::vector<Cred> baseline() {
+    return {
+        {"acme", "b1", "github", "oauth_access", "gho_baseline_1", {"repo:status"}, "alice@acme"},
+        {"acme", "b2", "slack", "bot_token", "xoxb-baseline-2", {"chat:write"}, "bob@acme"},
+        {"beta", "b3", "stripe", "api_key", "sk_baseline_3", {}, std::nullopt},
+    };
+  }
+
+  StoreState state(const Cli& c) {
+    StoreState s;
+    s.count = count(c);
+    s.inventory = inventory_json(c);
+    s.audit = audit_json(c);
+    auto k = c.run({"keys", "list", "--format", "json"});
+    EXPECT_EQ(k.code, 0) << k.describe();
+    s.keys = k.out;
+    return s;
+  }
+
+  void expect_same(const StoreState& a, const StoreState& b) {
+    EXPECT_EQ(a.count, b.count);
+    EXPECT_EQ(a.inventory, b.inventory);
+    EXPECT_EQ(a.audit, b.audit) << "audit log changed:\n" << b.audit.dump(1);
+    EXPECT_EQ(a.keys, b.keys) << "tenant keys changed";
+  }
+};
+
+// ---- a valid import -----------------------------------------------------------------------
+
+TEST_F(ImportTest, ValidFileImportsEveryLine) {
+  init(store());
+  std::vector<Cred> creds;
+  for (int i = 0; i < 25; ++i) {
+    creds.push_back({i % 2 ? "acme" : "beta", "c" + std::to_string(i), i % 3 ? "github" : "slack",
+                     "oauth_access", "secret-" + std::to_string(i), {"read:user"}, "u@x"});
+  }
+  std::string p = put_file("in.jsonl", jsonl(creds) + "\n   \n");  // blank lines are skipped
+  auto r = store().run({"import", p, "--format", "json"});
+  SEVER_ASSERT_EXIT(r, 0);
+  json summary = parse_json(r.out);
+  EXPECT_EQ(summary["created"], 25) << r.out;
+  EXPECT_EQ(summary["replaced"], 0) << r.out;
+  EXPECT_EQ(summary["new_deks"], 2) << r.out;
+  EXPECT_EQ(count(store()), 25);
+  EXPECT_EQ(count(store(), {"--tenant", "acme"}), 12);
+  EXPECT_EQ(count(store(), {"--tenant", "beta"}), 13);
+  for (int i : {0, 7, 24}) {
+    auto g = store().run({"get", i % 2 ? "acme" : "beta", "c" + std::to_string(i)});
+    SEVER_EXPECT_EXIT(g, 0);
+    EXPECT_EQ(g.out, "secret-" + std::to_string(i) + "\n");
+  }
+  // The import is audited: store.init, one dek.create per tenant, one import entry.
+  json audit = audit_json(store());
+  std::vector<std::string> actions;
+  for (const auto& e : audit) actions.push_back(e["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"store.init", "dek.create", "dek.create", "import",
+                                               "secret.read", "secret.read", "secret.read"}));
+  EXPECT_EQ(audit[3]["detail"]["created"], 25) << audit.dump(1);
+}
+
+TEST_F(ImportTest, TableSummaryNamesTheCounts) {
+  init(store());
+  std::string p = put_file("in.jsonl", jsonl(baseline()));
+  auto r = store().run({"import", p});
+  SEVER_ASSERT_EXIT(r, 0);
+  EXPECT_NE(r.out.find("imported 3 credentials"), std::string::npos) << r.describe();
+}
+
+TEST_F(ImportTest, ImportFromStdin) {
+  init(store());
+  auto r = store().run_stdin({"import", "-"}, jsonl(baseline()));
+  SEVER_ASSERT_EXIT(r, 0);
+  EXPECT_EQ(count(store()), 3);
+  auto g = store().run({"get", "acme", "b2"});
+  SEVER_EXPECT_EXIT(g, 0);
+  EXPECT_EQ(g.out, "xoxb-baseline-2\n");
+}
+
+TEST_F(ImportTest, BadLineOnStdinIsNumberedToo) {
+  init(store());
+  std::string in = jsonl(baseline()) + "{\"tenant\":\"acme\"}\n";
+  auto r = store().run_stdin({"import", "-"}, in);
+  SEVER_EXPECT_EXIT(r, 2);
+  EXPECT_NE(r.err.find("line 4:"), std::string::npos) << r.describe();
+  EXPECT_EQ(count(store()), 0);
+}
+
+TEST_F(ImportTest, EmptyInputImportsNothing) {
+  init(store());
+  auto r = store().run_stdin({"import", "-"}, "");
+  SEVER_EXPECT_EXIT(r, 0);
+  EXPECT_EQ(count(store()), 0);
+}
+
+// ---- a bad line imports nothing -----------------------------------------------------------
+
+struct BadLine {
+  const char* name;
+  std::string line;      // line 3 of 5
+  const char* expected;  // a substring stderr must hold after "line 3: " ("" for none)
+};
+
+// Returns the line every case starts from, as a JSON object to alter.
+json good_line3() {
+  return Cred{"newco", "n3", "github", "oauth_access", "gho_line_three", {"repo"}, "carol@newco"}
+      .to_json();
+}
+
+std::string without(const char* field) {
+  json j = good_line3();
+  j.erase(field);
+  return j.dump();
+}
+
+std::string with(const char* field, json value) {
+  json j = good_line3();
+  j[field] = std::move(value);
+  return j.dump();
+}
+
+std::vector<BadLine> bad_lines() {
+  return {
+      {"InvalidJson", R"({"tenant":"newco","id":"n3","tool":"github",)", ""},
+      {"NotAnObject", R"(["newco","n3"])", ""},
+      {"GarbageText", "this is not json", ""},
+      {"MissingTenant", without("tenant"), "tenant"},
+      {"MissingId", without("id"), "'id'"},
+      {"MissingTool", without("tool"), "tool"},
+      {"MissingKind", without("kind"), "kind"},
+      {"MissingSecret", without("secret"), "secret"},
+      {"MissingCreatedAt", without("created_at"), "created_at"},
+      {"NullCreatedAt", with("created_at", nullptr), "created_at"},
+      {"UnknownKind", with("kind", "password"), "kind"},
+      {"BadTimestamp", with("created_at", "2026-13-01T00:00:00Z"), "created_at"},
+      {"TimestampWithoutZone", with("last_used_at", "2026-01-02T03:04:05"), "last_used_at"},
+      {"TimestampNotADate", with("expires_at", "next tuesday"), "expires_at"},
+      {"UnknownField", with("colour", "red"), "colour"},
+      {"ScopesNotArray", with("scopes", "repo admin:org"), "scopes"},
+      {"ScopesArrayOfNumbers", with("scopes", json::array({1, 2})), "scopes"},
+      {"SecretNumber", with("secret", 12345), "secret"},
+      {"TenantNumber", with("tenant", 7), "tenant"},
+      {"DuplicateIdWithinFile", with("id", "n1"), "first on line 1"},
+      {"IdAlreadyInStore", Cred{"acme", "b1", "github", "pat", "ghp_new", {}, std::nullopt}.line(),
+       "already exists"},
+      {"EmptySecret", with("secret", ""), "secret"},
+      {"ControlCharInTenant", with("tenant", "new\u0007co"), "tenant"},
+      {"EmptyTenant", with("tenant", ""), "tenant"},
+  };
+}
+
+class BadLineTest : public ImportTest, public ::testing::WithParamInterface<BadLine> {};
+
+TEST_P(BadLineTest, ExitsTwoNamesLineThreeAndImportsNothing) {
+  init(store());
+  import(store(), baseline());
+  const StoreState before = state(store());
+  ASSERT_EQ(before.count, 3);
+
+  const std::vector<Cred> good = {
+      {"newco", "n1", "github", "oauth_access", "gho_line_one", {"repo"}, "carol@newco"},
+      {"acme", "n2", "slack", "bot_token", "xoxb-line-two", {}, "dave@acme"},
+      {"newco", "n4", "gmail", "oauth_refresh", "1//line-four", {}, "erin@newco"},
+      {"acme", "n5", "github", "pat", "ghp_line_five", {}, std::nullopt},
+  };
+  const std::string content = good[0].line() + "\n" + good[1].line() + "\n" + GetParam().line +
+                              "\n" + good[2].line() + "\n" + good[3].line() + "\n";
+  const std::string path = put_file("bad.jsonl", content);
+  auto r = store().run({"import", path});
+  SEVER_EXPECT_EXIT(r, 2);
+  EXPECT_NE(r.err.find("line 3:"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.err.find("line 1:"), std::string::npos) << r.describe();
+  if (*GetParam().expected) {
+    auto at = r.err.find("line 3:");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_NE(r.err.find(GetParam().expected, at), std::string::npos)
+        << "expected '" << GetParam().expected << "' after 'line 3:'\n" << r.describe();
+  }
+  EXPECT_EQ(r.out.find("imported"), std::string::npos) << r.describe();
+  for (const char* secret : {"gho_line_one", "xoxb-line-two", "gho_line_three", "1//line-four"}) {
+    EXPECT_EQ(r.err.find(secret), std::string::npos) << "a secret in the error message";
+  }
+
+  // Nothing changed: counts, records, audit log, tenant keys.
+  expect_same(before, state(store()));
+  // The good lines of the file were not imported either.
+  for (const auto& c : good) {
+    auto g = store().run({"get", c.tenant, c.id});
+    SEVER_EXPECT_EXIT(g, 2);
+    EXPECT_NE(g.err.find("no credential"), std::string::npos) << g.describe();
+    EXPECT_EQ(g.out, "");
+  }
+  // The existing credential was not replaced.
+  auto b1 = store().run({"get", "acme", "b1"});
+  SEVER_EXPECT_EXIT(b1, 0);
+  EXPECT_EQ(b1.out, "gho_baseline_1\n");
+  // No staging leftovers in the data directory.
+  EXPECT_FALSE(fs::exists(store().data + "/.import-staging"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Lines, BadLineTest, ::testing::ValuesIn(bad_lines()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(ImportTest, DuplicateIdInOtherTenantIsFine) {
+  init(store());
+  import(store(), {{"acme", "same", "github", "pat", "s-acme", {}, std::nullopt},
+                   {"beta", "same", "github", "pat", "s-beta", {}, std::nullopt}});
+  EXPECT_EQ(store().run({"get", "acme", "same"}).out, "s-acme\n");
+  EXPECT_EQ(store().run({"get", "beta", "same"}).out, "s-beta\n");
+}
+
+// ---- --upsert -----------------------------------------------------------------------------
+
+TEST_F(ImportTest, UpsertReplacesSecretToolUserAndIndexes) {
+  init(store());
+  import(store(), baseline());
+  // Without --upsert the same id is refused.
+  std::vector<Cred> update = {
+      {"acme", "b1", "gitlab", "pat", "glpat-replaced", {"read_api"}, "zoe@acme"},
+      {"acme", "b9", "gitlab", "pat", "glpat-new", {"read_api"}, "zoe@acme"},
+  };
+  std::string p = put_file("update.jsonl", jsonl(update));
+  auto refused = store().run({"import", p});
+  SEVER_EXPECT_EXIT(refused, 2);
+  EXPECT_NE(refused.err.find("line 1:"), std::string::npos) << refused.describe();
+  EXPECT_NE(refused.err.find("already exists"), std::string::npos) << refused.describe();
+  EXPECT_EQ(count(store()), 3);
+
+  auto r = store().run({"import", p, "--upsert", "--format", "json"});
+  SEVER_ASSERT_EXIT(r, 0);
+  json summary = parse_json(r.out);
+  EXPECT_EQ(summary["created"], 1) << r.out;
+  EXPECT_EQ(summary["replaced"], 1) << r.out;
+
+  auto g = store().run({"get", "acme", "b1"});
+  SEVER_EXPECT_EXIT(g, 0);
+  EXPECT_EQ(g.out, "glpat-replaced\n");
+  EXPECT_EQ(count(store()), 4);
+
+  json all = inventory_json(store());
+  json b1;
+  for (const auto& row : all) {
+    if (row["tenant"] == "acme" && row["id"] == "b1") b1 = row;
+  }
+  ASSERT_FALSE(b1.is_null()) << all.dump(1);
+  EXPECT_EQ(b1["tool"], "gitlab");
+  EXPECT_EQ(b1["user"], "zoe@acme");
+  EXPECT_EQ(b1["kind"], "pat");
+  EXPECT_EQ(b1["scopes"], json::array({"read_api"}));
+
+  // The indexes agree with the record: the old tool and user no longer list it.
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tool", "github"})), std::vector<std::string>{});
+  EXPECT_EQ(count(store(), {"--tool", "github"}), 0);
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tool", "gitlab"})),
+            (std::vector<std::string>{"acme/b1", "acme/b9"}));
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tenant", "acme", "--user", "alice@acme"})),
+            std::vector<std::string>{});
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tenant", "acme", "--user", "zoe@acme"})),
+            (std::vector<std::string>{"acme/b1", "acme/b9"}));
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tool", "gitlab", "--tenant", "acme"})),
+            (std::vector<std::string>{"acme/b1", "acme/b9"}));
+
+  // The replacement is audited.
+  json audit = audit_json(store());
+  bool saw_import = false;
+  for (const auto& e : audit) {
+    if (e["action"] == "import" && e["detail"].value("replaced", 0) == 1) saw_import = true;
+  }
+  EXPECT_TRUE(saw_import) << audit.dump(1);
+}
+
+TEST_F(ImportTest, UpsertTwiceKeepsOneIndexEntry) {
+  init(store());
+  import(store(), baseline());
+  Cred c{"acme", "b1", "github", "pat", "v2", {}, "alice@acme"};
+  import(store(), {c}, true);
+  c.secret = "v3";
+  import(store(), {c}, true);
+  EXPECT_EQ(store().run({"get", "acme", "b1"}).out, "v3\n");
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tool", "github"})),
+            std::vector<std::string>{"acme/b1"});
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tenant", "acme", "--user", "alice@acme"})),
+            std::vector<std::string>{"acme/b1"});
+  EXPECT_EQ(count(store()), 3);
+}
+
+TEST_F(ImportTest, UpsertDroppingTheUserRemovesTheUserIndexEntry) {
+  init(store());
+  import(store(), baseline());
+  import(store(), {{"acme", "b1", "github", "pat", "v2", {}, std::nullopt}}, true);
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--tenant", "acme", "--user", "alice@acme"})),
+            std::vector<std::string>{});
+  EXPECT_EQ(count(store(), {"--tenant", "acme", "--user", "alice@acme"}), 0);
+}
+
+// ---- get ----------------------------------------------------------------------------------
+
+TEST_F(ImportTest, GetPrintsTheExactUnescapedSecret) {
+  init(store());
+  // The secret field as written in the file: a"b\c, then U+00E9 as an escape, then a raw
+  // UTF-8 snowman, an escaped emoji (surrogate pair), a slash and a tab.
+  const std::string line =
+      R"({"tenant":"acme","id":"esc","tool":"github","kind":"pat",)"
+      R"("secret":"a\"b\\c\u00e9\u00E9 ☃ \ud83d\ude00 \/ \t!","scopes":[],)"
+      R"("user":null,"created_at":"2026-01-02T03:04:05Z","last_used_at":null,"expires_at":null})";
+  const std::string expected = "a\"b\\c\xC3\xA9\xC3\xA9 \xE2\x98\x83 \xF0\x9F\x98\x80 / \t!";
+  std::string p = put_file("esc.jsonl", line + "\n");
+  SEVER_ASSERT_EXIT(store().run({"import", p}), 0);
+  auto g = store().run({"get", "acme", "esc"});
+  SEVER_ASSERT_EXIT(g, 0);
+  EXPECT_EQ(g.out, expected + "\n");
+  EXPECT_EQ(g.err, "");
+}
+
+TEST_F(ImportTest, GetOfUnknownIdIsExitTwoAndAuditsNothing) {
+  init(store());
+  import(store(), baseline());
+  const size_t before = audit_json(store()).size();
+  for (const auto& [t, id] : std::vector<std::pair<std::string, std::string>>{
+           {"acme", "nope"}, {"nobody", "b1"}, {"beta", "b1"}}) {
+    auto g = store().run({"get", t, id});
+    SEVER_EXPECT_EXIT(g, 2);
+    EXPECT_EQ(g.out, "");
+    EXPECT_NE(g.err.find("no credential"), std::string::npos) << g.describe();
+  }
+  EXPECT_EQ(audit_json(store()).size(), before);
+}
+
+TEST_F(ImportTest, EachGetAddsOneSecretReadAuditEntry) {
+  init(store());
+  import(store(), baseline());
+  const json before = audit_json(store());
+  const std::vector<std::pair<std::string, std::string>> reads = {
+      {"acme", "b1"}, {"beta", "b3"}, {"acme", "b1"}};
+  RunOptions o;
+  o.env.push_back({"SEVER_OPERATOR", "mallory"});
+  for (const auto& [t, id] : reads) {
+    auto g = store().run({"get", t, id}, o);
+    SEVER_ASSERT_EXIT(g, 0);
+  }
+  const json after = audit_json(store());
+  ASSERT_EQ(after.size(), before.size() + reads.size()) << after.dump(1);
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]);
+  for (size_t i = 0; i < reads.size(); ++i) {
+    const json& e = after[before.size() + i];
+    EXPECT_EQ(e["action"], "secret.read") << e.dump();
+    EXPECT_EQ(e["target"], reads[i].first + "/" + reads[i].second) << e.dump();
+    EXPECT_EQ(e["actor"], "cli:mallory") << e.dump();
+    EXPECT_EQ(e["seq"], before.size() + i + 1) << e.dump();
+    EXPECT_EQ(e.dump().find("gho_baseline_1"), std::string::npos) << "secret in the audit log";
+  }
+  auto v = store().run({"audit", "verify"});
+  SEVER_EXPECT_EXIT(v, 0);
+  EXPECT_EQ(v.out, "audit log intact: " + std::to_string(after.size()) + " entries\n");
+}
+
+}  // namespace
+}  // namespace sever::itest
