@@ -21,8 +21,9 @@ step "sever inventory --tool github --overprivileged --dormant-days 90 --limit 5
 "$bin/sever" inventory --tool github --overprivileged --dormant-days 90 --limit 5
 step "sever inventory --state dormant --count"
 "$bin/sever" inventory --state dormant --count
-step "sever keys list | head -4"
-"$bin/sever" keys list | head -4
+step "sever keys list (first 3 tenants)"
+"$bin/sever" keys list >"$demo/keys.txt"
+head -4 "$demo/keys.txt"
 step sever audit verify
 "$bin/sever" audit verify
 printf '\nstore: %s (master key: %s.key)\n' "$SEVER_DATA" "$SEVER_DATA"

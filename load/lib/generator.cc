@@ -263,8 +263,8 @@ void Generator::Impl::write_line(std::string* out) {
   int64_t created, last_used = -1;
   if (dormant) {
     const int64_t latest = now - kDormant - kDay;
-    created = latest - static_cast<int64_t>(rng.below(static_cast<uint64_t>(kHistory - kDormant)));
-    last_used = created + static_cast<int64_t>(rng.below(static_cast<uint64_t>(latest - created) + 1));
+    created = latest - static_cast<int64_t>(rng.below(kHistory - kDormant - kDay));
+    last_used = created + static_cast<int64_t>(rng.below(static_cast<uint64_t>(latest - created)));
   } else {
     // The lower of two uniform ages: the platform grew, so recent credentials are commoner.
     const uint64_t a = rng.below(kHistory), b = rng.below(kHistory);

@@ -10,12 +10,12 @@ namespace {
 using K = Kind;
 
 // Shared formats.
-constexpr std::string_view kGoogleAccess = "ya29.a0{u118}";
+constexpr std::string_view kGoogleAccess = "ya29.a0{u100}";
 constexpr std::string_view kGoogleRefresh = "1//0{u99}";
-constexpr std::string_view kMsAccess = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ{u96}.{u43}";
-constexpr std::string_view kMsRefresh = "0.A{u130}";
-constexpr std::string_view kJwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{u80}.{u43}";
-constexpr std::string_view kHs256Jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ{u90}.{u43}";
+constexpr std::string_view kMsAccess = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ{u60}.{u43}";
+constexpr std::string_view kMsRefresh = "0.A{u100}";
+constexpr std::string_view kJwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{u60}.{u43}";
+constexpr std::string_view kHs256Jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ{u60}.{u43}";
 constexpr std::string_view kPassword = "{b32}";
 
 const std::vector<KindSpec> kGoogle = {{K::oauth_access, 40, kGoogleAccess},
@@ -24,7 +24,7 @@ const std::vector<KindSpec> kMicrosoft = {{K::oauth_access, 40, kMsAccess},
                                           {K::oauth_refresh, 60, kMsRefresh}};
 const std::vector<KindSpec> kAtlassian = {{K::oauth_access, 45, kJwt},
                                           {K::oauth_refresh, 35, kJwt},
-                                          {K::api_key, 20, "ATATT3xFfGF0{u120}"}};
+                                          {K::api_key, 20, "ATATT3xFfGF0{u100}"}};
 
 const std::vector<ToolProfile>& profiles() {
   static const std::vector<ToolProfile> p = {
@@ -178,12 +178,12 @@ const std::vector<ToolProfile>& profiles() {
       {"netlify", 40, {{K::pat, 100, "nfp_{b36}"}}},
 
       // ---- a handful each
-      {"gong", 3, {{K::api_key, 60, "{B32}:{u100}"}, {K::oauth_access, 40, kHs256Jwt}}},
-      {"sentry", 3, {{K::pat, 50, "sntryu_{h64}"}, {K::api_key, 50, "sntrys_eyJ{u100}"}}},
-      {"workday", 3, {{K::oauth_refresh, 60, "{l88}"}, {K::oauth_access, 40, "{b32}"}}},
-      {"vercel", 3, {{K::pat, 100, "{b24}"}}},
-      {"metabase", 2, {{K::api_key, 100, "mb_{u43}"}}},
-      {"render", 2, {{K::api_key, 100, "rnd_{b32}"}}},
+      {"gong", 1, {{K::api_key, 60, "{B32}:{u100}"}, {K::oauth_access, 40, kHs256Jwt}}},
+      {"sentry", 1, {{K::pat, 50, "sntryu_{h64}"}, {K::api_key, 50, "sntrys_eyJ{u100}"}}},
+      {"workday", 1, {{K::oauth_refresh, 60, "{l88}"}, {K::oauth_access, 40, "{b32}"}}},
+      {"vercel", 1, {{K::pat, 100, "{b24}"}}},
+      {"metabase", 1, {{K::api_key, 100, "mb_{u43}"}}},
+      {"render", 1, {{K::api_key, 100, "rnd_{b32}"}}},
   };
   return p;
 }

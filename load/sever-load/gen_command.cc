@@ -1,4 +1,6 @@
 // `sever-load gen --count N [--tenants T] [--seed S] [--now RFC3339] [--out FILE|-]`
+#include <charconv>
+#include <cstdint>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -20,6 +22,18 @@ struct GenFlags {
   std::string now;  // empty: the start of the current UTC day
   std::string out = "-";
 };
+
+/// Accepts only decimal integers in [0, 2^64): CLI11 would otherwise wrap "-3" to 2^64-3.
+const CLI::Validator kUnsigned(
+    [](std::string& v) -> std::string {
+      uint64_t parsed = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+      if (v.empty() || v[0] == '-' || v[0] == '+' || ec != std::errc() ||
+          end != v.data() + v.size())
+        return "'" + v + "' is not an integer in [0, 2^64)";
+      return {};
+    },
+    "");
 
 /// Fails the command: prints why and hands main the exit code.
 [[noreturn]] void fail(const Status& s) {
@@ -64,11 +78,14 @@ void add_gen_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "gen", "Write generated credentials as JSONL, one per line (deterministic per flags)");
   cmd->add_option("--count", flags->count, "Number of credentials (lines) to write")
-      ->required();
+      ->required()
+      ->check(kUnsigned);
   cmd->add_option("--tenants", flags->tenants,
                   "Number of tenants; 0 or absent: count/200, clamped to [1, 100000]")
       ->check(CLI::Range(uint32_t{0}, kMaxTenants));
-  cmd->add_option("--seed", flags->seed, "Seed of the random stream")->capture_default_str();
+  cmd->add_option("--seed", flags->seed, "Seed of the random stream")
+      ->check(kUnsigned)
+      ->capture_default_str();
   cmd->add_option("--now", flags->now,
                   "Reference time, RFC 3339 (e.g. 2026-01-02T00:00:00Z); default: the start "
                   "of the current UTC day");

@@ -24,18 +24,16 @@ class ImportTest : public CliTest {
     };
   }
 
-  StoreState state(const Cli& c) {
+  static StoreState state(const Cli& c) {
     StoreState s;
     s.count = count(c);
     s.inventory = inventory_json(c);
     s.audit = audit_json(c);
-    auto k = c.run({"keys", "list", "--format", "json"});
-    EXPECT_EQ(k.code, 0) << k.describe();
-    s.keys = k.out;
+    s.keys = keys_json(c).dump();
     return s;
   }
 
-  void expect_same(const StoreState& a, const StoreState& b) {
+  static void expect_same(const StoreState& a, const StoreState& b) {
     EXPECT_EQ(a.count, b.count);
     EXPECT_EQ(a.inventory, b.inventory);
     EXPECT_EQ(a.audit, b.audit) << "audit log changed:\n" << b.audit.dump(1);
@@ -70,7 +68,7 @@ TEST_F(ImportTest, ValidFileImportsEveryLine) {
   // The import is audited: store.init, one dek.create per tenant, one import entry.
   json audit = audit_json(store());
   std::vector<std::string> actions;
-  for (const auto& e : audit) actions.push_back(e["action"]);
+  for (const auto& e : audit) actions.push_back(e["action"].get<std::string>());
   EXPECT_EQ(actions, (std::vector<std::string>{"store.init", "dek.create", "dek.create", "import",
                                                "secret.read", "secret.read", "secret.read"}));
   EXPECT_EQ(audit[3]["detail"]["created"], 25) << audit.dump(1);
@@ -136,86 +134,144 @@ std::string with(const char* field, json value) {
   return j.dump();
 }
 
+// Each case gets the full check of the store afterwards.
 std::vector<BadLine> bad_lines() {
   return {
       {"InvalidJson", R"({"tenant":"newco","id":"n3","tool":"github",)", ""},
-      {"NotAnObject", R"(["newco","n3"])", ""},
-      {"GarbageText", "this is not json", ""},
       {"MissingTenant", without("tenant"), "tenant"},
       {"MissingId", without("id"), "'id'"},
       {"MissingTool", without("tool"), "tool"},
       {"MissingKind", without("kind"), "kind"},
       {"MissingSecret", without("secret"), "secret"},
       {"MissingCreatedAt", without("created_at"), "created_at"},
-      {"NullCreatedAt", with("created_at", nullptr), "created_at"},
       {"UnknownKind", with("kind", "password"), "kind"},
       {"BadTimestamp", with("created_at", "2026-13-01T00:00:00Z"), "created_at"},
       {"TimestampWithoutZone", with("last_used_at", "2026-01-02T03:04:05"), "last_used_at"},
-      {"TimestampNotADate", with("expires_at", "next tuesday"), "expires_at"},
       {"UnknownField", with("colour", "red"), "colour"},
       {"ScopesNotArray", with("scopes", "repo admin:org"), "scopes"},
-      {"ScopesArrayOfNumbers", with("scopes", json::array({1, 2})), "scopes"},
       {"SecretNumber", with("secret", 12345), "secret"},
-      {"TenantNumber", with("tenant", 7), "tenant"},
       {"DuplicateIdWithinFile", with("id", "n1"), "first on line 1"},
       {"IdAlreadyInStore", Cred{"acme", "b1", "github", "pat", "ghp_new", {}, std::nullopt}.line(),
        "already exists"},
       {"EmptySecret", with("secret", ""), "secret"},
-      {"ControlCharInTenant", with("tenant", "new\u0007co"), "tenant"},
-      {"EmptyTenant", with("tenant", ""), "tenant"},
+      {"ControlCharInTenant", with("tenant", "new\x07" "co"), "tenant"},
   };
 }
 
-class BadLineTest : public ImportTest, public ::testing::WithParamInterface<BadLine> {};
+// More bad lines, checked more cheaply (exit code, line number, count unchanged).
+std::vector<BadLine> more_bad_lines() {
+  return {
+      {"NotAnObject", R"(["newco","n3"])", ""},
+      {"GarbageText", "this is not json", ""},
+      {"TrailingGarbage", good_line3().dump() + " x", ""},
+      {"NullCreatedAt", with("created_at", nullptr), "created_at"},
+      {"TimestampNotADate", with("expires_at", "next tuesday"), "expires_at"},
+      {"ScopesArrayOfNumbers", with("scopes", json::array({1, 2})), "scopes"},
+      {"TenantNumber", with("tenant", 7), "tenant"},
+      {"EmptyTenant", with("tenant", ""), "tenant"},
+      {"FieldTwice", R"({"tenant":"newco","tenant":"x","id":"n3","tool":"github","kind":"pat",)"
+                     R"("secret":"s","created_at":"2026-01-02T03:04:05Z"})", "tenant"},
+      {"KindWrongCase", with("kind", "PAT"), "kind"},
+  };
+}
 
-TEST_P(BadLineTest, ExitsTwoNamesLineThreeAndImportsNothing) {
-  init(store());
-  import(store(), baseline());
-  const StoreState before = state(store());
-  ASSERT_EQ(before.count, 3);
-
-  const std::vector<Cred> good = {
+// The four good lines around the bad line 3.
+const std::vector<Cred>& good_lines() {
+  static const std::vector<Cred> good = {
       {"newco", "n1", "github", "oauth_access", "gho_line_one", {"repo"}, "carol@newco"},
       {"acme", "n2", "slack", "bot_token", "xoxb-line-two", {}, "dave@acme"},
       {"newco", "n4", "gmail", "oauth_refresh", "1//line-four", {}, "erin@newco"},
       {"acme", "n5", "github", "pat", "ghp_line_five", {}, std::nullopt},
   };
-  const std::string content = good[0].line() + "\n" + good[1].line() + "\n" + GetParam().line +
-                              "\n" + good[2].line() + "\n" + good[3].line() + "\n";
-  const std::string path = put_file("bad.jsonl", content);
-  auto r = store().run({"import", path});
-  SEVER_EXPECT_EXIT(r, 2);
-  EXPECT_NE(r.err.find("line 3:"), std::string::npos) << r.describe();
-  EXPECT_EQ(r.err.find("line 1:"), std::string::npos) << r.describe();
-  if (*GetParam().expected) {
-    auto at = r.err.find("line 3:");
-    ASSERT_NE(at, std::string::npos);
-    EXPECT_NE(r.err.find(GetParam().expected, at), std::string::npos)
-        << "expected '" << GetParam().expected << "' after 'line 3:'\n" << r.describe();
+  return good;
+}
+
+std::string file_with_line3(const std::string& line3) {
+  const auto& g = good_lines();
+  return g[0].line() + "\n" + g[1].line() + "\n" + line3 + "\n" + g[2].line() + "\n" +
+         g[3].line() + "\n";
+}
+
+// A store holding baseline(), made once per suite and copied into each test's directory.
+class BadLineTest : public ImportTest, public ::testing::WithParamInterface<BadLine> {
+ protected:
+  static void SetUpTestSuite() {
+    template_dir_ = new TempDir("sever-itest-template-");
+    template_ = {*template_dir_ / "data", std::nullopt};
+    init(template_);
+    std::string p = *template_dir_ / "baseline.jsonl";
+    write_file(p, jsonl(baseline()));
+    auto r = template_.run({"import", p});
+    ASSERT_EQ(r.code, 0) << r.describe();
+    before_ = new StoreState(state(template_));
   }
-  EXPECT_EQ(r.out.find("imported"), std::string::npos) << r.describe();
-  for (const char* secret : {"gho_line_one", "xoxb-line-two", "gho_line_three", "1//line-four"}) {
-    EXPECT_EQ(r.err.find(secret), std::string::npos) << "a secret in the error message";
+  static void TearDownTestSuite() {
+    delete before_;
+    before_ = nullptr;
+    delete template_dir_;
+    template_dir_ = nullptr;
+  }
+  void SetUp() override {
+    ImportTest::SetUp();
+    ASSERT_NE(before_, nullptr);
+    ASSERT_EQ(before_->count, 3);
+    copy_store(template_, store());
   }
 
+  // Imports the five-line file; checks exit 2, "line 3:" and the expected text; returns stderr.
+  void import_bad_file() {
+    const std::string path = put_file("bad.jsonl", file_with_line3(GetParam().line));
+    auto r = store().run({"import", path});
+    SEVER_EXPECT_EXIT(r, 2);
+    auto at = r.err.find("line 3:");
+    EXPECT_NE(at, std::string::npos) << r.describe();
+    EXPECT_EQ(r.err.find("line 1:"), std::string::npos) << r.describe();
+    if (at != std::string::npos && *GetParam().expected) {
+      EXPECT_NE(r.err.find(GetParam().expected, at), std::string::npos)
+          << "expected '" << GetParam().expected << "' after 'line 3:'\n" << r.describe();
+    }
+    EXPECT_EQ(r.out.find("imported"), std::string::npos) << r.describe();
+    for (const auto& c : good_lines()) {
+      EXPECT_EQ(r.err.find(c.secret), std::string::npos) << "a secret in the error message";
+    }
+  }
+
+  static inline TempDir* template_dir_ = nullptr;
+  static inline Cli template_;
+  static inline StoreState* before_ = nullptr;
+};
+
+TEST_P(BadLineTest, ExitsTwoNamesLineThreeAndImportsNothing) {
+  import_bad_file();
   // Nothing changed: counts, records, audit log, tenant keys.
-  expect_same(before, state(store()));
+  expect_same(*before_, state(store()));
   // The good lines of the file were not imported either.
-  for (const auto& c : good) {
+  for (const auto& c : good_lines()) {
     auto g = store().run({"get", c.tenant, c.id});
     SEVER_EXPECT_EXIT(g, 2);
     EXPECT_NE(g.err.find("no credential"), std::string::npos) << g.describe();
     EXPECT_EQ(g.out, "");
   }
-  // The existing credential was not replaced.
-  auto b1 = store().run({"get", "acme", "b1"});
-  SEVER_EXPECT_EXIT(b1, 0);
-  EXPECT_EQ(b1.out, "gho_baseline_1\n");
   // No staging leftovers in the data directory.
   EXPECT_FALSE(fs::exists(store().data + "/.import-staging"));
+  if (std::string(GetParam().name) == "IdAlreadyInStore") {  // not replaced
+    auto b1 = store().run({"get", "acme", "b1"});
+    SEVER_EXPECT_EXIT(b1, 0);
+    EXPECT_EQ(b1.out, "gho_baseline_1\n");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Lines, BadLineTest, ::testing::ValuesIn(bad_lines()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+class MoreBadLineTest : public BadLineTest {};
+
+TEST_P(MoreBadLineTest, ExitsTwoNamesLineThreeAndImportsNothing) {
+  import_bad_file();
+  EXPECT_EQ(count(store()), before_->count);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lines, MoreBadLineTest, ::testing::ValuesIn(more_bad_lines()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(ImportTest, DuplicateIdInOtherTenantIsFine) {

@@ -399,6 +399,20 @@ struct Cred {
   std::optional<std::string> last_used_at, expires_at;
   std::optional<std::string> client;
 
+  Cred() = default;
+  Cred(std::string tenant_, std::string id_, std::string tool_, std::string kind_,
+       std::string secret_, std::vector<std::string> scopes_ = {},
+       std::optional<std::string> user_ = std::nullopt,
+       std::string created_at_ = "2026-01-02T03:04:05Z",
+       std::optional<std::string> last_used_at_ = std::nullopt,
+       std::optional<std::string> expires_at_ = std::nullopt,
+       std::optional<std::string> client_ = std::nullopt)
+      : tenant(std::move(tenant_)), id(std::move(id_)), tool(std::move(tool_)),
+        kind(std::move(kind_)), secret(std::move(secret_)), scopes(std::move(scopes_)),
+        user(std::move(user_)), created_at(std::move(created_at_)),
+        last_used_at(std::move(last_used_at_)), expires_at(std::move(expires_at_)),
+        client(std::move(client_)) {}
+
   json to_json() const {
     json j = {{"tenant", tenant}, {"id", id}, {"tool", tool}, {"kind", kind},
               {"secret", secret}, {"scopes", scopes}, {"created_at", created_at}};
@@ -492,7 +506,7 @@ class CliTest : public ::testing::Test {
   Cli other(const std::string& name) const { return Cli{tmp_ / name, std::nullopt}; }
 
   /// Runs `sever init` for the store (fatal on failure).
-  void init(const Cli& c) {
+  static void init(const Cli& c) {
     auto r = c.run({"init"});
     SEVER_ASSERT_EXIT(r, 0);
   }
@@ -511,7 +525,7 @@ class CliTest : public ::testing::Test {
     SEVER_ASSERT_EXIT(r, 0);
   }
   /// Returns `inventory --count` (fatal on failure; -1 then).
-  int64_t count(const Cli& c, std::vector<std::string> filters = {}) {
+  static int64_t count(const Cli& c, std::vector<std::string> filters = {}) {
     std::vector<std::string> args = {"inventory", "--count"};
     args.insert(args.end(), filters.begin(), filters.end());
     auto r = c.run(args);
@@ -520,7 +534,7 @@ class CliTest : public ::testing::Test {
     return std::stoll(r.out);
   }
   /// Returns `inventory --format json [filters]` parsed (an array).
-  json inventory_json(const Cli& c, std::vector<std::string> filters = {}) {
+  static json inventory_json(const Cli& c, std::vector<std::string> filters = {}) {
     std::vector<std::string> args = {"inventory", "--format", "json"};
     args.insert(args.end(), filters.begin(), filters.end());
     auto r = c.run(args);
@@ -530,12 +544,29 @@ class CliTest : public ::testing::Test {
     return j;
   }
   /// Returns the whole audit log via `audit tail --format json` (an array, oldest first).
-  json audit_json(const Cli& c) {
+  static json audit_json(const Cli& c) {
     auto r = c.run({"audit", "tail", "-n", "100000000", "--format", "json"});
     EXPECT_EQ(r.code, 0) << r.describe();
     json j = parse_json(r.out, "audit tail --format json");
     EXPECT_TRUE(j.is_array()) << r.describe();
     return j;
+  }
+  /// Returns `keys list --format json` parsed (an array).
+  static json keys_json(const Cli& c) {
+    auto r = c.run({"keys", "list", "--format", "json"});
+    EXPECT_EQ(r.code, 0) << r.describe();
+    json j = parse_json(r.out, "keys list --format json");
+    EXPECT_TRUE(j.is_array()) << r.describe();
+    return j;
+  }
+  /// Copies a closed store (data directory and its default key file) to another directory.
+  static void copy_store(const Cli& from, const Cli& to) {
+    std::error_code ec;
+    fs::copy(from.data, to.data, fs::copy_options::recursive, ec);
+    ASSERT_FALSE(ec) << "copy " << from.data << ": " << ec.message();
+    fs::copy_file(from.key_file(), to.key_file(), ec);
+    ASSERT_FALSE(ec) << "copy " << from.key_file() << ": " << ec.message();
+    ::chmod(to.key_file().c_str(), 0600);
   }
   /// Returns the ids ("tenant/id") of an inventory JSON array, in order.
   static std::vector<std::string> ids_of(const json& rows) {

@@ -22,9 +22,10 @@ std::string line(const std::string& tenant, const std::string& id, const std::st
 
 class ImportTest : public testing::StoreTest {
  protected:
-  Result<ImportStats> Import(const std::string& text, bool upsert = false) {
+  Result<ImportStats> Import(const std::string& text, bool upsert = false, size_t budget = 0) {
     std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
     ImportOptions o;
+    if (budget) o.memory_budget_bytes = budget;
     o.upsert = upsert;
     o.actor = "test";
     o.source = "in.jsonl";
@@ -111,6 +112,28 @@ TEST_F(ImportTest, EachKindOfBadLineImportsNothing) {
     EXPECT_EQ(store_->audit().head().seq, audit_before) << c.name;
   }
   EXPECT_FALSE(std::filesystem::exists(options_.data_dir + "/.import-staging"));
+}
+
+TEST_F(ImportTest, SpilledImportIsCompleteAndStillFindsDuplicates) {
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += line("t" + std::to_string(i % 17), "c" + std::to_string(i)) + "\n";
+  // A 48 KiB budget spills dozens of sorted runs per column family.
+  auto dup = Import(text + line("t5", "c5") + "\n", false, 48 << 10);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("line 3001: credential t5/c5 appears twice (first on line 6)"),
+            std::string::npos) << dup.status().message();
+  EXPECT_EQ(Count(), 0u);
+  auto r = Import(text, false, 48 << 10);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->created, 3000u);
+  EXPECT_EQ(Count(), 3000u);
+  uint64_t via_tool = 0;
+  ASSERT_TRUE(scan_inventory(*store_, {.tool = "github"}, 1'800'000'000, [&](const Credential&, State) {
+                ++via_tool;
+                return true;
+              }).ok());
+  EXPECT_EQ(via_tool, 3000u);
+  EXPECT_EQ(store_->GetSecret("t7", "c2999", "t")->view(), "s-t7-c2999");
 }
 
 TEST_F(ImportTest, MessagesNeverEchoTheSecret) {

@@ -44,7 +44,9 @@ int run_import(const Globals& g, const ImportArgs& a) {
   if (a.format == Format::json) {
     std::cout << nlohmann::json{{"created", r->created}, {"replaced", r->replaced},
                                 {"new_deks", r->new_deks}, {"lines", r->lines},
-                                {"seconds", secs}}
+                                {"seconds", secs}, {"parse_seconds", r->parse_seconds},
+                                {"write_seconds", r->write_seconds},
+                                {"ingest_seconds", r->ingest_seconds}}
                      .dump()
               << "\n";
   } else {

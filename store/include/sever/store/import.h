@@ -14,6 +14,8 @@ struct ImportOptions {
   bool upsert = false;        // replace credentials whose id already exists (default: refuse)
   std::string actor;          // who imports, for the audit log
   std::string source = "-";   // the file name, for messages and the audit log
+  /// Rows buffered in memory before sorted runs spill to disk (2/3 records, 1/6 per index).
+  size_t memory_budget_bytes = size_t{384} << 20;
 };
 
 struct ImportStats {
@@ -21,6 +23,9 @@ struct ImportStats {
   uint64_t created = 0;      // new credentials
   uint64_t replaced = 0;     // existing credentials replaced (--upsert)
   uint64_t new_deks = 0;     // tenant DEKs created
+  double parse_seconds = 0;  // reading, validating and sealing every line
+  double write_seconds = 0;  // merging sorted rows into SST files
+  double ingest_seconds = 0; // the atomic ingestion
 };
 
 /// Imports one credential per line (the format of DESIGN.md's CLI contract) from `in`.

@@ -1,0 +1,97 @@
+// Tests of the sever-load command line: `gen` output and exit codes. Skipped when the binary has
+// not been built.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#ifndef SEVER_BIN_DIR
+#error "SEVER_BIN_DIR must name the directory of the built binaries"
+#endif
+
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;  // stdout
+};
+
+std::string binary() { return std::string(SEVER_BIN_DIR) + "/sever-load"; }
+
+/// Runs sever-load with args (a shell-quoted string), stderr discarded.
+CliRun run(const std::string& args) {
+  CliRun r;
+  const std::string cmd = "'" + binary() + "' " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class SeverLoadCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(binary().c_str(), X_OK) != 0) GTEST_SKIP() << binary() << " is not built";
+  }
+};
+
+TEST_F(SeverLoadCli, GenWritesCountLinesDeterministically) {
+  const CliRun a = run("gen --count 250 --seed 4 --now 2026-01-02T00:00:00Z");
+  ASSERT_EQ(a.exit_code, 0);
+  EXPECT_EQ(std::count(a.out.begin(), a.out.end(), '\n'), 250);
+  EXPECT_EQ(a.out.rfind("{\"tenant\":\"t", 0), 0u);
+  const CliRun b = run("gen --count 250 --seed 4 --now 2026-01-02T00:00:00Z --out -");
+  EXPECT_EQ(a.out, b.out);
+  const CliRun c = run("gen --count 250 --seed 5 --now 2026-01-02T00:00:00Z");
+  EXPECT_NE(a.out, c.out);
+}
+
+TEST_F(SeverLoadCli, GenWritesToAFile) {
+  char dir[] = "/tmp/sever-load-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/out.jsonl";
+  const CliRun r = run("gen --count 10 --tenants 3 --now 2026-01-02 --out '" + path + "'");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(r.out.empty());
+  FILE* f = fopen(path.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  int lines = 0;
+  for (int ch; (ch = fgetc(f)) != EOF;) lines += ch == '\n';
+  fclose(f);
+  EXPECT_EQ(lines, 10);
+  unlink(path.c_str());
+  rmdir(dir);
+}
+
+TEST_F(SeverLoadCli, BadFlagsExitTwo) {
+  for (const char* args :
+       {"", "gen", "gen --count", "gen --count x", "gen --count -3", "gen --count 1.5",
+        "gen --count 99999999999999999999999", "gen --count 3 --seed -1",
+        "gen --count 3 --tenants 2000000", "gen --count 3 --now yesterday",
+        "gen --count 3 --now 2026-13-01T00:00:00Z", "gen --count 3 --bogus", "nosuchcommand"}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << "sever-load " << args;
+    EXPECT_TRUE(r.out.empty() || r.out.find("{\"tenant\"") == std::string::npos)
+        << "sever-load " << args;
+  }
+}
+
+TEST_F(SeverLoadCli, UnwritableOutputIsAnIoError) {
+  const CliRun r = run("gen --count 3 --now 2026-01-02 --out /nonexistent-dir/x.jsonl");
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST_F(SeverLoadCli, HelpExitsZero) {
+  const CliRun r = run("gen --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--count"), std::string::npos);
+}
+
+}  // namespace
