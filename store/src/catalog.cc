@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <unordered_map>
 
 namespace sever::catalog {
 namespace {
@@ -12,9 +13,14 @@ namespace {
 #define GAUTH "https://www.googleapis.com/auth/"
 
 struct Catalog {
-  std::vector<ToolInfo> tools;             // catalog order: grouped by category
-  std::vector<const ToolInfo*> by_name;    // sorted by name, for find_tool
+  std::vector<ToolInfo> tools;           // catalog order: grouped by category
+  std::vector<const ToolInfo*> by_name;  // sorted by name, for find_tool
+  /// The judged risk of every scope the catalog names: the common case of scope_risk becomes
+  /// one hash lookup. Other scopes (and other spellings) go through the heuristic.
+  std::unordered_map<std::string_view, Risk> known_risk;
 };
+
+Risk judge(std::string_view scope);
 
 Catalog build_catalog() {
   using V = std::vector<std::string_view>;
@@ -279,6 +285,10 @@ Catalog build_catalog() {
   for (const ToolInfo& t : c.tools) c.by_name.push_back(&t);
   std::sort(c.by_name.begin(), c.by_name.end(),
             [](const ToolInfo* a, const ToolInfo* b) { return a->name < b->name; });
+  for (const ToolInfo& t : c.tools) {
+    for (std::string_view s : t.required_scopes) c.known_risk.emplace(s, judge(s));
+    for (std::string_view s : t.optional_scopes) c.known_risk.emplace(s, judge(s));
+  }
   return c;
 }
 
@@ -357,6 +367,19 @@ Risk judge_lowercase(std::string_view s) {
   return Risk::low;
 }
 
+/// Lowercases the scope (on the stack when it fits) and applies the rules.
+Risk judge(std::string_view scope) {
+  constexpr size_t kStack = 256;
+  if (scope.size() <= kStack) {
+    std::array<char, kStack> buf;
+    for (size_t i = 0; i < scope.size(); ++i) buf[i] = ascii_lower(scope[i]);
+    return judge_lowercase(std::string_view(buf.data(), scope.size()));
+  }
+  std::string lower(scope);
+  for (char& ch : lower) ch = ascii_lower(ch);
+  return judge_lowercase(lower);
+}
+
 }  // namespace
 
 std::string_view to_string(Risk r) {
@@ -378,15 +401,9 @@ const ToolInfo* find_tool(std::string_view tool) {
 }
 
 Risk scope_risk(std::string_view scope) {
-  constexpr size_t kStack = 256;
-  if (scope.size() <= kStack) {
-    std::array<char, kStack> buf;
-    for (size_t i = 0; i < scope.size(); ++i) buf[i] = ascii_lower(scope[i]);
-    return judge_lowercase(std::string_view(buf.data(), scope.size()));
-  }
-  std::string lower(scope);
-  for (char& ch : lower) ch = ascii_lower(ch);
-  return judge_lowercase(lower);
+  const auto& known = catalog().known_risk;
+  if (auto it = known.find(scope); it != known.end()) return it->second;
+  return judge(scope);
 }
 
 Risk max_risk(std::span<const std::string> scopes) {

@@ -1,7 +1,6 @@
 #include "external_sort.h"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,44 +13,59 @@
 namespace sever::detail {
 namespace {
 
+constexpr size_t kIoBuffer = 1 << 20;
+
 // A run file: per row varint key_len, key, varint val_len, value, varint line, op byte.
-class RunFile {
+class RunReader final : public RowReader {
  public:
-  explicit RunFile(std::string path) : path_(std::move(path)) {}
-  ~RunFile() {
+  explicit RunReader(std::string path) : path_(std::move(path)) {}
+  ~RunReader() override {
     if (f_) std::fclose(f_);
   }
   Status Open() {
     f_ = std::fopen(path_.c_str(), "rb");
     if (!f_) return Status::IoError("cannot open sort run " + path_ + ": " + std::strerror(errno));
-    std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
+    buf_.resize(kIoBuffer);
     return Status::Ok();
   }
-  // Reads the next row into this file's buffer; false at end of file.
-  bool Next(SortRow* row) {
-    uint64_t klen, vlen;
-    if (!varint(&klen)) return false;
-    buf_.resize(klen);
-    if (std::fread(buf_.data(), 1, klen, f_) != klen || !varint(&vlen)) return fail();
-    buf_.resize(klen + vlen);
-    if (std::fread(buf_.data() + klen, 1, vlen, f_) != vlen) return fail();
-    uint64_t line;
-    int op;
-    if (!varint(&line) || (op = std::fgetc(f_)) == EOF) return fail();
-    row->key = std::string_view(buf_.data(), klen);
-    row->value = std::string_view(buf_.data() + klen, vlen);
-    row->line = line;
-    row->op = static_cast<uint8_t>(op);
+  bool Next(SortRow* row) override {
+    uint64_t klen, vlen, line;
+    if (!Varint(&klen)) return false;  // the end, unless status_ says otherwise
+    row_.resize(klen);
+    if (!Read(row_.data(), klen) || !Varint(&vlen)) return Fail();
+    row_.resize(klen + vlen);
+    uint8_t op;
+    if (!Read(row_.data() + klen, vlen) || !Varint(&line) || !Read(&op, 1)) return Fail();
+    *row = {std::string_view(row_.data(), klen), std::string_view(row_.data() + klen, vlen),
+            line, op};
     return true;
   }
-  const Status& status() const { return status_; }
+  Status status() const override { return status_; }
 
  private:
-  bool varint(uint64_t* v) {
+  bool Fill() {
+    if (pos_ < end_) return true;
+    end_ = std::fread(buf_.data(), 1, buf_.size(), f_);
+    pos_ = 0;
+    return end_ > 0;
+  }
+  bool Read(void* out, size_t n) {
+    auto* o = static_cast<char*>(out);
+    while (n > 0) {
+      if (!Fill()) return false;
+      size_t k = std::min(n, end_ - pos_);
+      std::memcpy(o, buf_.data() + pos_, k);
+      pos_ += k;
+      o += k;
+      n -= k;
+    }
+    return true;
+  }
+  bool Varint(uint64_t* v) {
     uint64_t r = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      int c = std::fgetc(f_);
-      if (c == EOF) return false;
+      if (!Fill()) return false;
+      auto c = static_cast<uint8_t>(buf_[pos_++]);
       r |= static_cast<uint64_t>(c & 0x7f) << shift;
       if (!(c & 0x80)) {
         *v = r;
@@ -60,84 +74,83 @@ class RunFile {
     }
     return false;
   }
-  bool fail() {
+  bool Fail() {
     status_ = Status::IoError("sort run " + path_ + " is truncated");
     return false;
   }
+
   std::string path_;
   std::FILE* f_ = nullptr;
-  std::string buf_;
+  std::string buf_, row_;
+  size_t pos_ = 0, end_ = 0;
   Status status_;
 };
 
-}  // namespace
-
-// Merges the sorted runs and the sorted in-memory buffer with a min-heap.
-class ExternalSorter::MergeReader final : public ExternalSorter::Reader {
+// Merges sorted inputs with a min-heap on (key, line), earlier inputs first on full ties.
+class MergeReader final : public RowReader {
  public:
-  explicit MergeReader(const ExternalSorter& s) : s_(s) {}
-
-  Status Init() {
-    for (const auto& path : s_.runs_) {
-      auto f = std::make_unique<RunFile>(path);
-      SEVER_RETURN_IF_ERROR(f->Open());
-      files_.push_back(std::move(f));
-    }
-    heads_.resize(files_.size() + 1);
-    for (size_t i = 0; i <= files_.size(); ++i) Advance(i);
-    return status_;
+  explicit MergeReader(std::vector<std::unique_ptr<RowReader>> in) : in_(std::move(in)) {
+    heads_.resize(in_.size());
+    for (size_t i = 0; i < in_.size(); ++i) Advance(i);
   }
-
   bool Next(SortRow* row) override {
-    if (!status_.ok()) return false;
     if (pending_ != kNone) Advance(pending_);
-    if (heap_.empty()) return false;
-    size_t src = heap_.top();
+    if (!status_.ok() || heap_.empty()) return false;
+    pending_ = heap_.top();  // its row stays valid until the next call
     heap_.pop();
-    *row = heads_[src];
-    pending_ = src;  // its buffer stays valid until the next call
-    return status_.ok();
+    *row = heads_[pending_];
+    return true;
   }
   Status status() const override { return status_; }
 
  private:
   static constexpr size_t kNone = SIZE_MAX;
-  // Source files_.size() is the in-memory buffer.
-  void Advance(size_t src) {
+  void Advance(size_t i) {
     pending_ = kNone;
-    SortRow r;
-    bool ok;
-    if (src < files_.size()) {
-      ok = files_[src]->Next(&r);
-      if (!ok && !files_[src]->status().ok()) status_ = files_[src]->status();
-    } else {
-      ok = mem_pos_ < s_.entries_.size();
-      if (ok) {
-        const Entry& e = s_.entries_[mem_pos_++];
-        r = {s_.Key(e), s_.Value(e), e.line, e.op};
-      }
-    }
-    if (ok) {
-      heads_[src] = r;
-      heap_.push(src);
+    if (in_[i]->Next(&heads_[i])) {
+      heap_.push(i);
+    } else if (!in_[i]->status().ok()) {
+      status_ = in_[i]->status();
     }
   }
-
   struct Greater {
     const MergeReader* m;
-    bool operator()(size_t a, size_t b) const {  // earlier runs first among equal keys
-      int c = m->heads_[a].key.compare(m->heads_[b].key);
-      return c != 0 ? c > 0 : a > b;
+    bool operator()(size_t a, size_t b) const {
+      const SortRow& x = m->heads_[a];
+      const SortRow& y = m->heads_[b];
+      int c = x.key.compare(y.key);
+      if (c != 0) return c > 0;
+      return x.line != y.line ? x.line > y.line : a > b;
     }
   };
-
-  const ExternalSorter& s_;
-  std::vector<std::unique_ptr<RunFile>> files_;
+  std::vector<std::unique_ptr<RowReader>> in_;
   std::vector<SortRow> heads_;
   std::priority_queue<size_t, std::vector<size_t>, Greater> heap_{Greater{this}};
-  size_t mem_pos_ = 0;
   size_t pending_ = kNone;
   Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<RowReader> merge_readers(std::vector<std::unique_ptr<RowReader>> inputs) {
+  return std::make_unique<MergeReader>(std::move(inputs));
+}
+
+// The sorted in-memory buffer.
+class ExternalSorter::BufferReader final : public RowReader {
+ public:
+  explicit BufferReader(const ExternalSorter& s) : s_(s) {}
+  bool Next(SortRow* row) override {
+    if (pos_ == s_.entries_.size()) return false;
+    const Entry& e = s_.entries_[pos_++];
+    *row = {s_.Key(e), s_.Value(e), e.line, e.op};
+    return true;
+  }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  const ExternalSorter& s_;
+  size_t pos_ = 0;
 };
 
 ExternalSorter::ExternalSorter(std::string dir, std::string name, size_t budget_bytes)
@@ -160,19 +173,18 @@ Status ExternalSorter::Add(std::string_view key, std::string_view value, uint64_
     prefix[i / 8] = prefix[i / 8] << 8 | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
   }
   entries_.push_back({arena_.size(), static_cast<uint32_t>(key.size()),
-                      static_cast<uint32_t>(value.size()), line, op, prefix, seq_++});
+                      static_cast<uint32_t>(value.size()), line, op, prefix});
   arena_.append(key).append(value);
   ++count_;
   return Status::Ok();
 }
 
 void ExternalSorter::SortBuffer() {
-  // Equal keys keep their insertion order (a duplicate names its first line).
   std::sort(entries_.begin(), entries_.end(), [this](const Entry& a, const Entry& b) {
     if (a.prefix[0] != b.prefix[0]) return a.prefix[0] < b.prefix[0];
     if (a.prefix[1] != b.prefix[1]) return a.prefix[1] < b.prefix[1];
     int c = Key(a).compare(Key(b));
-    return c != 0 ? c < 0 : a.seq < b.seq;
+    return c != 0 ? c < 0 : a.line < b.line;
   });
 }
 
@@ -183,14 +195,14 @@ Status ExternalSorter::Spill() {
   if (!f) return Status::IoError("cannot create sort run " + path + ": " + std::strerror(errno));
   runs_.push_back(path);
   std::string out;
-  out.reserve(4 << 20);
+  out.reserve(kIoBuffer + 1024);
   bool ok = true;
   for (const Entry& e : entries_) {
     coding::put_bytes(&out, Key(e));
     coding::put_bytes(&out, Value(e));
     coding::put_varint(&out, e.line);
     out.push_back(static_cast<char>(e.op));
-    if (out.size() > (4 << 20) - 1024) {
+    if (out.size() >= kIoBuffer) {
       ok = ok && std::fwrite(out.data(), 1, out.size(), f) == out.size();
       out.clear();
     }
@@ -204,11 +216,16 @@ Status ExternalSorter::Spill() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<ExternalSorter::Reader>> ExternalSorter::Read() {
+Result<std::unique_ptr<RowReader>> ExternalSorter::Read() {
   SortBuffer();
-  auto r = std::make_unique<MergeReader>(*this);
-  SEVER_RETURN_IF_ERROR(r->Init());
-  return std::unique_ptr<Reader>(std::move(r));
+  std::vector<std::unique_ptr<RowReader>> in;
+  for (const auto& path : runs_) {
+    auto r = std::make_unique<RunReader>(path);
+    SEVER_RETURN_IF_ERROR(r->Open());
+    in.push_back(std::move(r));
+  }
+  in.push_back(std::make_unique<BufferReader>(*this));
+  return merge_readers(std::move(in));
 }
 
 }  // namespace sever::detail
