@@ -10,7 +10,7 @@
 #include "names.h"
 #include "rng.h"
 #include "secret_format.h"
-#include "sever/load/rfc3339.h"
+#include "sever/store/time.h"
 #include "sever/store/catalog.h"
 #include "tool_profiles.h"
 

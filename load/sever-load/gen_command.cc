@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "sever/load/generator.h"
-#include "sever/load/rfc3339.h"
+#include "sever/store/time.h"
 #include "sever/store/status.h"
 
 namespace sever::load::cli {

@@ -1,7 +1,6 @@
 #include "sever/store/time.h"
 
 #include <chrono>
-#include <cstdio>
 
 namespace sever {
 namespace {
@@ -88,17 +87,43 @@ Result<int64_t> parse_rfc3339(std::string_view s) {
   return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
 }
 
-std::string format_rfc3339(int64_t t) {
-  int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-  int64_t secs = t - days * 86400;
+static void append_2(unsigned v, std::string* out) {
+  out->push_back(static_cast<char>('0' + v / 10 % 10));
+  out->push_back(static_cast<char>('0' + v % 10));
+}
+
+int64_t start_of_utc_day(int64_t t) {
+  const int64_t r = t % 86400;
+  return t - (r < 0 ? r + 86400 : r);
+}
+
+void append_rfc3339(int64_t t, std::string* out) {
+  const int64_t day_start = start_of_utc_day(t);
+  const int64_t secs = t - day_start;
   int64_t y;
   unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
+  civil_from_days(day_start / 86400, &y, &m, &d);
+  const auto yy = static_cast<unsigned>(y < 0 ? 0 : (y > 9999 ? 9999 : y));
+  append_2(yy / 100, out);
+  append_2(yy % 100, out);
+  out->push_back('-');
+  append_2(m, out);
+  out->push_back('-');
+  append_2(d, out);
+  out->push_back('T');
+  append_2(static_cast<unsigned>(secs / 3600), out);
+  out->push_back(':');
+  append_2(static_cast<unsigned>(secs / 60 % 60), out);
+  out->push_back(':');
+  append_2(static_cast<unsigned>(secs % 60), out);
+  out->push_back('Z');
+}
+
+std::string format_rfc3339(int64_t t) {
+  std::string s;
+  s.reserve(20);
+  append_rfc3339(t, &s);
+  return s;
 }
 
 int64_t now_unix() {

@@ -14,7 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "sever/load/rfc3339.h"
+#include "sever/store/time.h"
 #include "sever/store/catalog.h"
 
 namespace sever::load {
@@ -57,51 +57,6 @@ int64_t time_of(const nlohmann::json& v) {
   return t.ok() ? *t : 0;
 }
 
-// ---- RFC 3339 -----------------------------------------------------------------------------
-
-TEST(Rfc3339, FormatsAndParsesKnownInstants) {
-  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(format_rfc3339(kNow), "2026-01-02T00:00:00Z");
-  EXPECT_EQ(format_rfc3339(951782400), "2000-02-29T00:00:00Z");  // leap day
-  EXPECT_EQ(format_rfc3339(1767323045), "2026-01-02T03:04:05Z");
-  Result<int64_t> t = parse_rfc3339("2026-01-02T03:04:05Z");
-  ASSERT_TRUE(t.ok());
-  EXPECT_EQ(*t, 1767323045);
-}
-
-TEST(Rfc3339, RoundTripsOverManyInstants) {
-  for (int64_t t = 0; t < 260LL * 365 * kDay; t += 7 * kDay + 3601) {
-    Result<int64_t> back = parse_rfc3339(format_rfc3339(t));
-    ASSERT_TRUE(back.ok()) << t;
-    ASSERT_EQ(*back, t) << format_rfc3339(t);
-  }
-}
-
-TEST(Rfc3339, AcceptsOffsetsFractionsAndDates) {
-  EXPECT_EQ(*parse_rfc3339("2026-01-02T05:04:05+02:00"), 1767323045);
-  EXPECT_EQ(*parse_rfc3339("2026-01-01T22:04:05-05:00"), 1767323045);
-  EXPECT_EQ(*parse_rfc3339("2026-01-02t03:04:05.123456z"), 1767323045);
-  EXPECT_EQ(*parse_rfc3339("2026-01-02 03:04:05Z"), 1767323045);
-  EXPECT_EQ(*parse_rfc3339("2026-01-02"), kNow);
-}
-
-TEST(Rfc3339, RejectsMalformedText) {
-  for (const char* bad :
-       {"", "2026", "2026-01-02T03:04:05", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
-        "2026-01-02T24:00:00Z", "2026-01-02T03:04:05Zjunk", "2026-01-02T03:04Z",
-        "1969-12-31T23:59:59Z", "2026-01-02T03:04:05+0200", "2026-01-02T03:04:05.Z",
-        "yesterday"}) {
-    Result<int64_t> t = parse_rfc3339(bad);
-    ASSERT_FALSE(t.ok()) << bad;
-    EXPECT_EQ(t.status().code(), Code::invalid_argument) << bad;
-  }
-}
-
-TEST(Rfc3339, StartOfUtcDay) {
-  EXPECT_EQ(start_of_utc_day(1767323045), kNow);
-  EXPECT_EQ(start_of_utc_day(kNow), kNow);
-  EXPECT_EQ(start_of_utc_day(kNow - 1), kNow - kDay);
-}
 
 // ---- options ------------------------------------------------------------------------------
 

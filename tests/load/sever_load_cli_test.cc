@@ -57,7 +57,7 @@ TEST_F(SeverLoadCli, GenWritesToAFile) {
   char dir[] = "/tmp/sever-load-cli-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/out.jsonl";
-  const CliRun r = run("gen --count 10 --tenants 3 --now 2026-01-02 --out '" + path + "'");
+  const CliRun r = run("gen --count 10 --tenants 3 --now 2026-01-02T00:00:00Z --out '" + path + "'");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(r.out.empty());
   FILE* f = fopen(path.c_str(), "r");
@@ -84,7 +84,7 @@ TEST_F(SeverLoadCli, BadFlagsExitTwo) {
 }
 
 TEST_F(SeverLoadCli, UnwritableOutputIsAnIoError) {
-  const CliRun r = run("gen --count 3 --now 2026-01-02 --out /nonexistent-dir/x.jsonl");
+  const CliRun r = run("gen --count 3 --now 2026-01-02T00:00:00Z --out /nonexistent-dir/x.jsonl");
   EXPECT_EQ(r.exit_code, 1);
 }
 

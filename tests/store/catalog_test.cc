@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <string>
 #include <thread>
@@ -191,6 +192,19 @@ TEST(ScopeRisk, IsCaseInsensitive) {
   EXPECT_EQ(scope_risk("HTTPS://MAIL.GOOGLE.COM/"), Risk::high);
   EXPECT_EQ(scope_risk("READ_SHEETS"), Risk::medium);
   EXPECT_EQ(scope_risk("OFFLINE_ACCESS"), Risk::low);
+}
+
+TEST(ScopeRisk, CatalogScopesAreJudgedLikeAnyOtherSpelling) {
+  // Catalog scopes are answered from a precomputed table; other spellings take the heuristic.
+  for (const ToolInfo& t : tools()) {
+    std::vector<std::string_view> all(t.required_scopes.begin(), t.required_scopes.end());
+    all.insert(all.end(), t.optional_scopes.begin(), t.optional_scopes.end());
+    for (std::string_view s : all) {
+      std::string upper(s);
+      for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      EXPECT_EQ(scope_risk(upper), scope_risk(s)) << t.name << ": " << s;
+    }
+  }
 }
 
 TEST(ScopeRisk, HandlesScopesLongerThanTheStackBuffer) {

@@ -39,5 +39,21 @@ TEST(Time, FormatsUtcAndRoundTrips) {
   }
 }
 
+TEST(Time, RoundTripsOverManyInstants) {
+  constexpr int64_t kDay = 86400;
+  for (int64_t t = 0; t < 260LL * 365 * kDay; t += 7 * kDay + 3601) {
+    auto back = parse_rfc3339(format_rfc3339(t));
+    ASSERT_TRUE(back.ok()) << t;
+    ASSERT_EQ(*back, t) << format_rfc3339(t);
+  }
+}
+
+TEST(Time, StartOfUtcDay) {
+  EXPECT_EQ(start_of_utc_day(1767323045), 1767312000);
+  EXPECT_EQ(start_of_utc_day(1767312000), 1767312000);
+  EXPECT_EQ(start_of_utc_day(1767311999), 1767312000 - 86400);
+  EXPECT_EQ(start_of_utc_day(-1), -86400);
+}
+
 }  // namespace
 }  // namespace sever

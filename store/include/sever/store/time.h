@@ -17,6 +17,12 @@ Result<int64_t> parse_rfc3339(std::string_view s);
 /// Formats Unix seconds as "YYYY-MM-DDThh:mm:ssZ" (UTC).
 std::string format_rfc3339(int64_t unix_seconds);
 
+/// Appends format_rfc3339(unix_seconds) to `out` without allocating (years 0-9999).
+void append_rfc3339(int64_t unix_seconds, std::string* out);
+
+/// Returns the start (00:00:00 UTC) of the day that holds unix_seconds.
+int64_t start_of_utc_day(int64_t unix_seconds);
+
 /// Returns the current Unix time in seconds.
 int64_t now_unix();
 
