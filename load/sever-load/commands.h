@@ -13,4 +13,7 @@ namespace sever::load::cli {
 /// Registers `gen`: writes generated credentials as JSONL (see sever/load/generator.h).
 void add_gen_command(CLI::App& app);
 
+/// Registers `bench-store`: import and get at scale, with baselines measured in the same run.
+void add_bench_store_command(CLI::App& app);
+
 }  // namespace sever::load::cli

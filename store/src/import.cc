@@ -196,7 +196,12 @@ class Importer {
     for (auto& w : workers_) {
       if (w->fault.line) fault.Offer(w->fault.line, w->fault.status);
     }
-    if (fault.line) return LineError(fault.line, fault.status);
+    if (fault.line) {
+      // An earlier line may be bad only in relation to others (a duplicate id, an id already
+      // stored): every line before the parse fault was staged, so merging finds it.
+      SEVER_RETURN_IF_ERROR(WriteRecords(&fault, /*write=*/false).status());
+      return LineError(fault.line, fault.status);
+    }
     SEVER_RETURN_IF_ERROR(read_status.Prefixed(options_.source));
     stats_.parse_seconds = seconds_since(start);
     SEVER_RETURN_IF_ERROR(Commit());
@@ -250,7 +255,8 @@ class Importer {
   // Writes the records' SST in key order, joined with the store's records: an id twice in the
   // input, or already stored without upsert, is a fault of its line. Upserts queue deletions of
   // the index entries that the replaced record had and the new one does not.
-  Result<MaybeArg> WriteRecords(LineFault* fault) {
+  // With write=false it only looks for faults.
+  Result<MaybeArg> WriteRecords(LineFault* fault, bool write = true) {
     detail::SstSink sink(schema::kCreds, store_.cf(schema::kCreds), SstPath(schema::kCreds));
     SEVER_ASSIGN_OR_RETURN(auto reader, Merged(&Worker::creds));
     std::unique_ptr<rocksdb::Iterator> stored(
@@ -270,24 +276,26 @@ class Importer {
       prev_line = row.line;
       if (stored->Valid() && stored->key().compare(row.key) < 0) stored->Seek(row.key);
       if (stored->Valid() && stored->key() == row.key) {
-        SEVER_RETURN_IF_ERROR(Replace(row, stored->value().ToStringView(), fault));
+        if (!options_.upsert) {
+          fault->Offer(row.line, Status::InvalidArgument(
+                                     "credential " + row_name(row.key) +
+                                     " already exists in the store (use --upsert to replace it)"));
+        } else if (write) {
+          SEVER_RETURN_IF_ERROR(Replace(row, stored->value().ToStringView()));
+        }
       } else {
         ++stats_.created;
       }
-      SEVER_RETURN_IF_ERROR(sink.Put(row.key, row.value));
+      if (write) SEVER_RETURN_IF_ERROR(sink.Put(row.key, row.value));
     }
     SEVER_RETURN_IF_ERROR(reader->status());
     if (!stored->status().ok()) return Status::IoError("scan store: " + stored->status().ToString());
+    if (!write) return MaybeArg();
     return sink.Finish();
   }
 
-  Status Replace(const detail::SortRow& row, std::string_view old_value, LineFault* fault) {
-    if (!options_.upsert) {
-      fault->Offer(row.line, Status::InvalidArgument(
-                                 "credential " + row_name(row.key) +
-                                 " already exists in the store (use --upsert to replace it)"));
-      return Status::Ok();
-    }
+  // Queues the deletion of index entries the replaced record had and the new one lacks.
+  Status Replace(const detail::SortRow& row, std::string_view old_value) {
     std::string_view tenant, id;
     schema::split2(row.key, &tenant, &id);
     Credential old, now;

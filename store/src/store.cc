@@ -58,6 +58,9 @@ Result<std::unique_ptr<Store>> Store::OpenDb(const StoreOptions& options, bool c
   dbo.error_if_exists = create;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(dbo, options.data_dir, detail::cf_descriptors(), &store->cfs_, &raw);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Status::Refused("store " + options.data_dir + " is in use by another process");
+  }
   SEVER_RETURN_IF_ERROR(rocks(s, "open store " + options.data_dir));
   store->db_.reset(raw);
   store->write_options_.sync = options.sync_writes;
@@ -75,6 +78,17 @@ Result<std::unique_ptr<Store>> Store::Create(const StoreOptions& options,
                                  " already exists and is not empty");
   }
   const bool is_file = options.key_source.starts_with("file:");
+  for (const fs::path p : {fs::path(options.data_dir), fs::path(is_file ? options.key_source.substr(5) : "")}) {
+    std::error_code ec;
+    if (p.empty()) continue;
+    fs::path full = fs::absolute(p, ec).lexically_normal();
+    if (!full.has_filename()) full = full.parent_path();  // "dir/" names dir
+    fs::path parent = full.parent_path();
+    if (!fs::is_directory(parent, ec)) {
+      return Status::InvalidArgument("directory " + parent.string() + " (for " + p.string() +
+                                     ") does not exist");
+    }
+  }
   auto kek = create_key_source(options.key_source);
   if (!kek.ok() && !is_file && kek.status().code() == Code::already_exists) {
     kek = open_key_source(options.key_source);  // init may adopt an existing HSM key

@@ -84,6 +84,48 @@ TEST_F(InitTest, InitOverAnExistingStoreFailsAndKeepsItsKey) {
   EXPECT_EQ(g.out, "gho_secret_one\n");
 }
 
+TEST_F(InitTest, InitRefusesToReuseAnExistingKeyFile) {
+  // A key file left beside a removed store must not be overwritten (it may still open a backup).
+  write_file(store().key_file(), std::string(32, '\x5a'), 0600);
+  auto r = store().run({"init"});
+  SEVER_EXPECT_EXIT(r, 2);
+  EXPECT_NE(r.err.find(store().key_file()), std::string::npos) << r.describe();
+  EXPECT_EQ(read_file(store().key_file()).value(), std::string(32, '\x5a'));
+  EXPECT_FALSE(fs::exists(store().data)) << "init made a data directory although it failed";
+}
+
+TEST_F(InitTest, InitUnderANewParentDirectoryIsNotAnInternalError) {
+  // `--data NEW/PARENT/store init`: the data directory is made with its parents; the key file
+  // beside it needs the same parent. Either both are made (exit 0) or it is refused as bad input
+  // (exit 2) leaving nothing behind; exit 1 (internal error) is wrong either way.
+  Cli c{tmp() / "new/parent/store", std::nullopt};
+  auto r = c.run({"init"});
+  if (r.code == 0) {
+    EXPECT_TRUE(fs::exists(c.data + "/CURRENT")) << r.describe();
+    EXPECT_EQ(file_mode(c.key_file()), 0600) << r.describe();
+    EXPECT_EQ(count(c), 0);
+  } else {
+    SEVER_EXPECT_EXIT(r, 2);
+    EXPECT_FALSE(fs::exists(c.data)) << r.describe();
+    EXPECT_FALSE(fs::exists(c.key_file())) << r.describe();
+  }
+}
+
+TEST_F(InitTest, OwnerOnlyReadOnlyKeyFileIsAccepted) {
+  init(store());
+  import(store(), two_tenants());
+  ASSERT_EQ(::chmod(store().key_file().c_str(), 0400), 0);
+  auto g = store().run({"get", "beta", "c3"});
+  SEVER_EXPECT_EXIT(g, 0);
+  EXPECT_EQ(g.out, "sk_live_three\n");
+  // Group-readable (0640) is refused like world-readable.
+  ASSERT_EQ(::chmod(store().key_file().c_str(), 0640), 0);
+  auto r = store().run({"get", "beta", "c3"});
+  SEVER_EXPECT_EXIT(r, 3);
+  EXPECT_NE(r.err.find(store().key_file()), std::string::npos) << r.describe();
+  EXPECT_EQ(r.out, "");
+}
+
 TEST_F(InitTest, KeyFileReadableByOthersIsRefusedAndNothingIsWritten) {
   init(store());
   import(store(), two_tenants());
@@ -148,6 +190,14 @@ TEST_F(InitTest, MissingKeyFileOrStoreIsAnError) {
   EXPECT_NE(r.code, 0) << r.describe();
   EXPECT_NE(r.err.find("absent.key"), std::string::npos) << r.describe();
 
+  // A key file of the wrong size is bad input, named.
+  const std::string short_key = tmp() / "short.key";
+  write_file(short_key, std::string(31, 'k'), 0600);
+  Cli shortkey{store().data, "file:" + short_key};
+  auto k = shortkey.run({"inventory", "--count"});
+  SEVER_EXPECT_EXIT(k, 2);
+  EXPECT_NE(k.err.find("short.key"), std::string::npos) << k.describe();
+
   Cli nostore = other("never-initialized");
   auto s = nostore.run({"inventory", "--count"});
   SEVER_EXPECT_EXIT(s, 2);
@@ -199,6 +249,11 @@ TEST_F(UsageTest, BadOptionValuesAreUsageErrors) {
   SEVER_EXPECT_EXIT(store().run({"audit"}), 2);
   SEVER_EXPECT_EXIT(store().run({"keys"}), 2);
   SEVER_EXPECT_EXIT(store().run({"import"}), 2);
+  SEVER_EXPECT_EXIT(store().run({"audit", "tail", "-n", "-1"}), 2);
+  SEVER_EXPECT_EXIT(store().run({"audit", "tail", "-n", "many"}), 2);
+  SEVER_EXPECT_EXIT(store().run({"inventory", "--limit", "-5"}), 2);
+  SEVER_EXPECT_EXIT(store().run({"report", "--top", "-1"}), 2);
+  SEVER_EXPECT_EXIT(store().run({"keys", "list", "--format", "csv"}), 2);
 }
 
 TEST_F(UsageTest, UnknownKeySourceSchemeIsUsageError) {

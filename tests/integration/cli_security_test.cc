@@ -1,13 +1,11 @@
 // Integration tests of what sever leaves on disk: no plaintext secret and no master key in the
 // data directory, and a tamper-evident audit log (tampered directly in RocksDB, then checked
 // with `sever audit verify`).
-#include <rocksdb/db.h>
-#include <rocksdb/merge_operator.h>
-
 #include <cstring>
 #include <memory>
 
 #include "integration/harness.h"
+#include "sever/store/record.h"
 
 namespace sever::itest {
 namespace {
@@ -108,68 +106,89 @@ TEST_F(DiskTest, FailedImportLeavesNoPlaintextBehind) {
   }
 }
 
+// ---- refused reads and sealed blobs bound to their row --------------------------------------
+
+class SealedRecordTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    init(store());
+    import(store(), {{"acme", "c1", "github", "pat", "ghp_first_secret", {}, "alice"},
+                     {"acme", "c2", "github", "pat", "ghp_second_secret", {}, "alice"},
+                     {"beta", "c1", "github", "pat", "ghp_beta_secret", {}, "bob"}});
+  }
+  // Reads, changes and writes back one record directly in the database.
+  void edit(const std::string& tenant, const std::string& id,
+            const std::function<void(Credential&)>& change) {
+    RawDb raw(store().data);
+    ASSERT_TRUE(raw.status().ok()) << raw.status().ToString();
+    const std::string key = tenant + std::string(1, '\0') + id;
+    std::string v;
+    ASSERT_TRUE(raw.db()->Get(rocksdb::ReadOptions(), raw.cf("creds"), key, &v).ok());
+    Credential c;
+    ASSERT_TRUE(decode_record(tenant, id, v, &c).ok());
+    change(c);
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.cf("creds"), key, encode_record(c)).ok());
+  }
+  std::string sealed_of(const std::string& tenant, const std::string& id) {
+    RawDb raw(store().data, true);
+    std::string v;
+    EXPECT_TRUE(raw.db()->Get(rocksdb::ReadOptions(), raw.cf("creds"),
+                              tenant + std::string(1, '\0') + id, &v).ok());
+    Credential c;
+    EXPECT_TRUE(decode_record(tenant, id, v, &c).ok());
+    return c.sealed;
+  }
+};
+
+TEST_F(SealedRecordTest, RevokedCredentialIsRefusedAndTheRefusalAudited) {
+  edit("acme", "c1", [](Credential& c) { c.state = State::revoked; });
+  auto g = store().run({"get", "acme", "c1"});
+  SEVER_EXPECT_EXIT(g, 3);
+  EXPECT_EQ(g.out, "");
+  EXPECT_NE(g.err.find("revoked"), std::string::npos) << g.describe();
+  json audit = audit_json(store());
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.back()["action"], "secret.read.refused") << audit.back().dump();
+  EXPECT_EQ(audit.back()["target"], "acme/c1");
+  EXPECT_EQ(ids_of(inventory_json(store(), {"--state", "revoked"})),
+            std::vector<std::string>{"acme/c1"});
+  // The other credentials still read.
+  EXPECT_EQ(store().run({"get", "acme", "c2"}).out, "ghp_second_secret\n");
+}
+
+TEST_F(SealedRecordTest, ErasedSecretIsRefused) {
+  edit("acme", "c2", [](Credential& c) { c.sealed.clear(); });
+  auto g = store().run({"get", "acme", "c2"});
+  SEVER_EXPECT_EXIT(g, 3);
+  EXPECT_EQ(g.out, "");
+  json audit = audit_json(store());
+  EXPECT_EQ(audit.back()["action"], "secret.read.refused") << audit.back().dump();
+}
+
+TEST_F(SealedRecordTest, SealedBlobCopiedToAnotherRowDoesNotOpen) {
+  const std::string c1 = sealed_of("acme", "c1");
+  ASSERT_FALSE(c1.empty());
+  ASSERT_EQ(c1.find("ghp_first_secret"), std::string::npos);
+  // Same tenant, same DEK, another id: the AAD binds the blob to its row.
+  edit("acme", "c2", [&](Credential& c) { c.sealed = c1; });
+  auto g = store().run({"get", "acme", "c2"});
+  EXPECT_NE(g.code, 0) << g.describe();
+  EXPECT_EQ(g.out.find("ghp_first_secret"), std::string::npos) << g.describe();
+  EXPECT_EQ(g.out, "");
+  // Another tenant, same id.
+  edit("beta", "c1", [&](Credential& c) { c.sealed = c1; });
+  auto h = store().run({"get", "beta", "c1"});
+  EXPECT_NE(h.code, 0) << h.describe();
+  EXPECT_EQ(h.out, "");
+  // A flipped ciphertext byte does not open either.
+  edit("acme", "c1", [](Credential& c) { c.sealed[c.sealed.size() / 2] ^= 0x01; });
+  auto f = store().run({"get", "acme", "c1"});
+  EXPECT_NE(f.code, 0) << f.describe();
+  EXPECT_EQ(f.out, "");
+}
+
 // ---- audit tamper, through RocksDB directly -----------------------------------------------
-
-// The DEK counters' merge operator: the store refuses to open a column family that has merge
-// operands without one of the same name.
-class U64Add : public rocksdb::AssociativeMergeOperator {
- public:
-  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
-             std::string* new_value, rocksdb::Logger*) const override {
-    auto le = [](const rocksdb::Slice& s) {
-      uint64_t x = 0;
-      if (s.size() == 8) std::memcpy(&x, s.data(), 8);
-      return x;
-    };
-    uint64_t sum = (existing ? le(*existing) : 0) + le(value);
-    new_value->assign(reinterpret_cast<const char*>(&sum), 8);
-    return true;
-  }
-  const char* Name() const override { return "sever.u64add"; }
-};
-
-// The store's RocksDB opened with every column family, for tampering.
-class RawDb {
- public:
-  explicit RawDb(const std::string& dir) {
-    std::vector<std::string> names;
-    status_ = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
-    if (!status_.ok()) return;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-    for (const auto& n : names) {
-      rocksdb::ColumnFamilyOptions o;
-      o.compression = rocksdb::kNoCompression;
-      if (n == "dek_counters") o.merge_operator = std::make_shared<U64Add>();
-      descs.emplace_back(n, o);
-    }
-    rocksdb::DB* db = nullptr;
-    status_ = rocksdb::DB::Open(rocksdb::DBOptions(), dir, descs, &handles_, &db);
-    db_.reset(db);
-    names_ = names;
-  }
-  ~RawDb() { Close(); }
-  void Close() {
-    if (!db_) return;
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    handles_.clear();
-    db_->Close();
-    db_.reset();
-  }
-  const rocksdb::Status& status() const { return status_; }
-  rocksdb::DB* db() { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* cf(const std::string& name) {
-    for (size_t i = 0; i < names_.size(); ++i) {
-      if (names_[i] == name) return handles_[i];
-    }
-    return nullptr;
-  }
-
- private:
-  rocksdb::Status status_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<std::string> names_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-};
 
 std::string be64(uint64_t v) {
   std::string k;
@@ -266,6 +285,33 @@ TEST_F(AuditTamperTest, FlippedByteInEntryThreeIsNamed) {
   EXPECT_EQ(audit[2]["detail"]["version"], 0) << audit[2].dump();
 }
 
+TEST_F(AuditTamperTest, TailJsonStaysValidWhenADetailIsNoLongerJson) {
+  // An attacker who breaks an entry's detail text must not break `audit tail --format json`
+  // (a listing that monitoring parses); verify is what names the entry.
+  {
+    RawDb raw(store().data);
+    ASSERT_TRUE(raw.status().ok()) << raw.status().ToString();
+    std::string v;
+    ASSERT_TRUE(raw.db()->Get(rocksdb::ReadOptions(), raw.cf("audit"), be64(3), &v).ok());
+    size_t off = 0, len = 0;
+    ASSERT_TRUE(locate_detail(v, &off, &len));
+    ASSERT_EQ(v[off + len - 1], '}');
+    v[off + len - 1] = '|';
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.cf("audit"), be64(3), v).ok());
+  }
+  auto t = store().run({"audit", "tail", "--format", "json"});
+  if (t.code == 0) {
+    json j = json::parse(t.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "audit tail --format json printed invalid JSON:\n"
+                                   << t.describe();
+  } else {
+    EXPECT_NE(t.code, 1) << "an internal error for a malformed entry\n" << t.describe();
+  }
+  auto r = store().run({"audit", "verify"});
+  SEVER_EXPECT_EXIT(r, 3);
+  EXPECT_NE(r.err.find("entry 3"), std::string::npos) << r.describe();
+}
+
 TEST_F(AuditTamperTest, FlippedMacByteIsNamed) {
   {
     RawDb raw(store().data);
@@ -331,6 +377,22 @@ TEST_F(AuditTamperTest, SwappedEntriesAreDetected) {
   auto r = store().run({"audit", "verify"});
   SEVER_EXPECT_EXIT(r, 3);
   EXPECT_NE(r.err.find("entry 5"), std::string::npos) << r.describe();
+}
+
+// The index check used by the import and inventory tests sees stale and missing entries.
+TEST_F(AuditTamperTest, IndexCheckSeesStaleAndMissingEntries) {
+  expect_indexes_agree(store());
+  {
+    RawDb raw(store().data);
+    ASSERT_TRUE(raw.status().ok()) << raw.status().ToString();
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.cf("by_tool"),
+                              std::string("gitlab\0acme\0c1", 14), "").ok());
+    ASSERT_TRUE(raw.db()->Delete(rocksdb::WriteOptions(), raw.cf("by_tool"),
+                                 std::string("slack\0beta\0c3", 13)).ok());
+  }
+  const std::string problems = index_problems(store().data, inventory_json(store()));
+  EXPECT_NE(problems.find("by_tool stale: gitlab\\0acme\\0c1"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("by_tool missing: slack\\0beta\\0c3"), std::string::npos) << problems;
 }
 
 }  // namespace

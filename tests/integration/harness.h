@@ -8,6 +8,11 @@
 // The child inherits the test's environment except SEVER_DATA, SEVER_KEY_SOURCE and
 // SEVER_OPERATOR, which are removed so that only the flags a test passes decide; RunOptions::env
 // adds or removes variables per run.
+//
+// Also here: DirSnapshot (every file's bytes, size, mode and mtime, to prove nothing was
+// written), Cred/jsonl (import lines), RawDb (the store's RocksDB opened directly, with the
+// "sever.u64add" merge operator its dek_counters column family needs; only while no sever
+// process runs) and index_problems (by_tool/by_user entries compared with the records).
 #pragma once
 
 #include <fcntl.h>
@@ -20,11 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <initializer_list>
 #include <map>
@@ -37,6 +44,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
 
 extern char** environ;
 
@@ -450,6 +459,129 @@ inline json parse_json(const std::string& text, const std::string& what = "outpu
 }
 
 // ------------------------------------------------------------------------------------------
+// The store's database, directly
+
+// The DEK counters' merge operator: the store refuses to open a column family that has merge
+// operands without one of the same name.
+class U64Add : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    auto le = [](const rocksdb::Slice& s) {
+      uint64_t x = 0;
+      if (s.size() == 8) std::memcpy(&x, s.data(), 8);
+      return x;
+    };
+    uint64_t sum = (existing ? le(*existing) : 0) + le(value);
+    new_value->assign(reinterpret_cast<const char*>(&sum), 8);
+    return true;
+  }
+  const char* Name() const override { return "sever.u64add"; }
+};
+
+// The store's RocksDB opened directly with every column family: for tampering, and for
+// checking the indexes against the records. Only while no sever process runs.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& dir, bool read_only = false) {
+    std::vector<std::string> names;
+    status_ = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
+    if (!status_.ok()) return;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& n : names) {
+      rocksdb::ColumnFamilyOptions o;
+      o.compression = rocksdb::kNoCompression;
+      if (n == "dek_counters") o.merge_operator = std::make_shared<U64Add>();
+      descs.emplace_back(n, o);
+    }
+    rocksdb::DB* db = nullptr;
+    status_ = read_only
+                  ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, descs, &handles_, &db)
+                  : rocksdb::DB::Open(rocksdb::DBOptions(), dir, descs, &handles_, &db);
+    db_.reset(db);
+    names_ = names;
+  }
+  ~RawDb() { Close(); }
+  void Close() {
+    if (!db_) return;
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    db_->Close();
+    db_.reset();
+  }
+  const rocksdb::Status& status() const { return status_; }
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(const std::string& name) {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == name) return handles_[i];
+    }
+    return nullptr;
+  }
+
+ private:
+  rocksdb::Status status_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<std::string> names_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+/// Returns every key of a column family, as (part, part, part) split at NULs.
+inline std::set<std::vector<std::string>> raw_keys(RawDb& db, const std::string& cf) {
+  std::set<std::vector<std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(rocksdb::ReadOptions(), db.cf(cf)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::vector<std::string> parts(1);
+    for (char ch : it->key().ToStringView()) {
+      if (ch == '\0') parts.emplace_back();
+      else parts.back().push_back(ch);
+    }
+    out.insert(parts);
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return out;
+}
+
+/// Compares the store's by_tool and by_user index column families, read directly, with the
+/// records as `inventory --format json` lists them (a full scan of the records). Returns the
+/// differences ("" when every record has exactly its index entries and no entry is stale).
+inline std::string index_problems(const std::string& data_dir, const json& records) {
+  std::set<std::vector<std::string>> want_tool, want_user;
+  for (const auto& r : records) {
+    const std::string t = r["tenant"], id = r["id"], tool = r["tool"];
+    want_tool.insert({tool, t, id});
+    if (r["user"].is_string() && !r["user"].get<std::string>().empty()) {
+      want_user.insert({t, r["user"].get<std::string>(), id});
+    }
+  }
+  RawDb db(data_dir, true);
+  if (!db.status().ok()) return "cannot open " + data_dir + ": " + db.status().ToString();
+  if (!db.cf("by_tool") || !db.cf("by_user")) return "no by_tool or by_user column family";
+  std::string problems;
+  auto compare = [&](const char* cf, const std::set<std::vector<std::string>>& want) {
+    auto have = raw_keys(db, cf);
+    auto show = [](const std::vector<std::string>& k) {
+      std::string s;
+      for (const auto& p : k) s += (s.empty() ? "" : "\\0") + p;
+      return s;
+    };
+    size_t shown = 0;
+    for (const auto& k : have) {
+      if (!want.count(k) && shown++ < 10) problems += std::string(cf) + " stale: " + show(k) + "\n";
+    }
+    for (const auto& k : want) {
+      if (!have.count(k) && shown++ < 10) problems += std::string(cf) + " missing: " + show(k) + "\n";
+    }
+    if (have.size() != want.size()) {
+      problems += std::string(cf) + ": " + std::to_string(have.size()) + " entries for " +
+                  std::to_string(want.size()) + " records\n";
+    }
+  };
+  compare("by_tool", want_tool);
+  compare("by_user", want_user);
+  return problems;
+}
+
+// ------------------------------------------------------------------------------------------
 // The sever CLI
 
 /// The `sever` binary bound to a data directory and, optionally, a --key-source spec.
@@ -567,6 +699,11 @@ class CliTest : public ::testing::Test {
     fs::copy_file(from.key_file(), to.key_file(), ec);
     ASSERT_FALSE(ec) << "copy " << from.key_file() << ": " << ec.message();
     ::chmod(to.key_file().c_str(), 0600);
+  }
+  /// Checks the store's index column families against its records (read directly).
+  static void expect_indexes_agree(const Cli& c) {
+    json all = inventory_json(c);
+    EXPECT_EQ(index_problems(c.data, all), "") << "indexes disagree with the records of " << c.data;
   }
   /// Returns the ids ("tenant/id") of an inventory JSON array, in order.
   static std::vector<std::string> ids_of(const json& rows) {

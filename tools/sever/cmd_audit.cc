@@ -45,7 +45,7 @@ void register_audit(CLI::App& app, Globals& g) {
   };
   auto targs = std::make_shared<TailArgs>();
   auto* tail = audit->add_subcommand("tail", "print the last entries");
-  tail->add_option("-n", targs->n, "how many (default 20)");
+  tail->add_option("-n", targs->n, "how many (default 20)")->check(CLI::NonNegativeNumber);
   add_format_option(tail, &targs->format, false);
   tail->callback([&g, targs] {
     g.run = [&g, targs] {
@@ -56,9 +56,11 @@ void register_audit(CLI::App& app, Globals& g) {
       Table t({"SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "DETAIL"});
       Status s = store->audit().Tail(targs->n, [&](const AuditEntry& e) {
         if (targs->format == Format::json) {
-          nlohmann::json d = e.event.detail.empty() ? nlohmann::json::object()
-                                                    : nlohmann::json::parse(e.event.detail, nullptr,
-                                                                            false);
+          // A detail that is not JSON (only a tampered entry has one) is shown as a string.
+          nlohmann::json d = e.event.detail.empty()
+                                 ? nlohmann::json::object()
+                                 : nlohmann::json::parse(e.event.detail, nullptr, false);
+          if (d.is_discarded()) d = e.event.detail;
           out.push_back({{"seq", e.seq}, {"time", format_ms(e.time_ms)}, {"actor", e.event.actor},
                          {"action", e.event.action}, {"target", e.event.target}, {"detail", d}});
         } else {

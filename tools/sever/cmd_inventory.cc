@@ -155,7 +155,7 @@ void register_inventory(CLI::App& app, Globals& g) {
   cmd->add_flag("--overprivileged", a->filter.overprivileged,
                 "granted scopes beyond what the integration needs");
   cmd->add_flag("--count", a->count, "print only the number of matching credentials");
-  cmd->add_option("--limit", a->limit, "stop after N credentials");
+  cmd->add_option("--limit", a->limit, "stop after N credentials")->check(CLI::NonNegativeNumber);
   add_format_option(cmd, &a->format, true);
   cmd->callback([&g, a] { g.run = [&g, a] { return run_inventory(g, *a); }; });
 }

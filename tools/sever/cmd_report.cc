@@ -104,7 +104,8 @@ void register_report(CLI::App& app, Globals& g) {
   add_filter_options(cmd, a->filter);
   cmd->add_option("--dormant-days", a->dormant_days, "dormancy threshold (default 90)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top", a->top, "tools listed in the table (default 25)");
+  cmd->add_option("--top", a->top, "tools listed in the table (default 25)")
+      ->check(CLI::NonNegativeNumber);
   add_format_option(cmd, &a->format, false);
   cmd->callback([&g, a] { g.run = [&g, a] { return run_report(g, *a); }; });
 }
