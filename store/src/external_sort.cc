@@ -13,7 +13,8 @@
 namespace sever::detail {
 namespace {
 
-constexpr size_t kIoBuffer = 1 << 20;
+constexpr size_t kIoBuffer = 1 << 20;     // spill writes
+constexpr size_t kReadBuffer = 128 << 10;  // per run while merging: runs can be many
 
 // A run file: per row varint key_len, key, varint val_len, value, varint line, op byte.
 class RunReader final : public RowReader {
@@ -25,7 +26,7 @@ class RunReader final : public RowReader {
   Status Open() {
     f_ = std::fopen(path_.c_str(), "rb");
     if (!f_) return Status::IoError("cannot open sort run " + path_ + ": " + std::strerror(errno));
-    buf_.resize(kIoBuffer);
+    buf_.resize(kReadBuffer);
     return Status::Ok();
   }
   bool Next(SortRow* row) override {
@@ -163,10 +164,13 @@ ExternalSorter::~ExternalSorter() {
 
 Status ExternalSorter::Add(std::string_view key, std::string_view value, uint64_t line,
                            uint8_t op) {
-  if (arena_.size() + key.size() + value.size() > budget_ && !entries_.empty()) {
-    SEVER_RETURN_IF_ERROR(Spill());
+  // The budget covers the bytes and their index entries.
+  const size_t used = arena_.size() + key.size() + value.size() + entries_.size() * sizeof(Entry);
+  if (used > budget_ && !entries_.empty()) SEVER_RETURN_IF_ERROR(Spill());
+  if (arena_.capacity() == 0) {  // reserved once, never moved: pages count only when written
+    arena_.reserve(budget_ + key.size() + value.size());
+    entries_.reserve(budget_ / (sizeof(Entry) + 32));
   }
-  if (arena_.capacity() == 0) arena_.reserve(budget_ + key.size() + value.size());
   // The first 16 key bytes as two big-endian words: most comparisons end there.
   std::array<uint64_t, 2> prefix{};
   for (size_t i = 0; i < 16; ++i) {

@@ -15,6 +15,7 @@ namespace {
 struct ImportArgs {
   std::string file;
   bool upsert = false;
+  size_t memory_mib = 128;
   Format format = Format::table;
 };
 
@@ -34,6 +35,7 @@ int run_import(const Globals& g, const ImportArgs& a) {
   }
   ImportOptions o;
   o.upsert = a.upsert;
+  o.memory_budget_bytes = a.memory_mib << 20;
   o.actor = actor();
   o.source = a.file == "-" ? "stdin" : a.file;
   auto t0 = std::chrono::steady_clock::now();
@@ -69,6 +71,9 @@ void register_import(CLI::App& app, Globals& g) {
                                            "stdin); a bad line imports nothing");
   cmd->add_option("file", args->file, "JSONL file, or - for standard input")->required();
   cmd->add_flag("--upsert", args->upsert, "replace credentials whose id already exists");
+  cmd->add_option("--memory-mib", args->memory_mib,
+                  "rows buffered in memory before sorted runs spill to disk (default 128)")
+      ->check(CLI::Range(16, 1 << 20));
   add_format_option(cmd, &args->format, false);
   cmd->callback([&g, args] { g.run = [&g, args] { return run_import(g, *args); }; });
 }

@@ -15,7 +15,7 @@ struct ImportOptions {
   std::string actor;          // who imports, for the audit log
   std::string source = "-";   // the file name, for messages and the audit log
   /// Rows buffered in memory before sorted runs spill to disk (2/3 records, 1/6 per index).
-  size_t memory_budget_bytes = size_t{384} << 20;
+  size_t memory_budget_bytes = size_t{128} << 20;
 };
 
 struct ImportStats {
