@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh >/dev/null
 bin=$PWD/build/bin
 demo=${SEVER_DEMO_DIR:-$(mktemp -d /tmp/sever-demo.XXXXXX)}
+mkdir -p "$demo"
 export SEVER_DATA=$demo/sever-data
 export SEVER_OPERATOR=${SEVER_OPERATOR:-demo}
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
