@@ -10,6 +10,7 @@
 #include "schema.h"
 #include "sever/store/crypto.h"
 #include "sever/store/lifecycle.h"
+#include "sever/store/revocation.h"
 #include "sever/store/time.h"
 #include "validate.h"
 
@@ -217,7 +218,9 @@ Result<SecretBytes> Store::GetSecret(std::string_view tenant, std::string_view i
   SEVER_ASSIGN_OR_RETURN(Credential c, GetRecord(tenant, id));
   const std::string target = std::string(tenant) + "/" + std::string(id);
   std::string refusal;
+  SEVER_ASSIGN_OR_RETURN(auto frozen, frozen_by(*this, c));
   if (c.state == State::revoked) refusal = "credential " + target + " is revoked";
+  else if (frozen) refusal = "credential " + target + " is frozen by revocation job " + *frozen;
   else if (c.sealed.empty()) refusal = "credential " + target + " has no secret (erased)";
   if (!refusal.empty()) {
     rocksdb::WriteBatch b;

@@ -1,0 +1,120 @@
+// Revocation state in the store: freeze markers, jobs and their items. The actors module runs
+// jobs; everything here is durable, so a job resumes after a crash with nothing lost.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sever/store/status.h"
+#include "sever/store/store.h"
+
+namespace sever {
+
+/// What a revocation job covers.
+struct RevokeScope {
+  enum class Kind { tenant, tool, user, ids, all };
+  Kind kind = Kind::all;
+  std::string tenant;  // tenant, user
+  std::string tool;    // tool
+  std::string user;    // user (with tenant)
+  std::vector<std::pair<std::string, std::string>> ids;  // ids: (tenant, id)
+
+  /// Returns "tenant acme", "tool github", "user acme:alice", "1234 ids", "all".
+  std::string Describe() const;
+};
+
+/// Parses an --ids file: one "tenant/id" or "tenant<TAB>id" or JSON {"tenant":..,"id":..} a line.
+/// Returns invalid_argument "FILE line N: …" for a malformed line.
+Result<std::vector<std::pair<std::string, std::string>>> read_id_list(const std::string& path);
+
+enum class JobState : uint8_t { running = 1, done, cancelled };
+std::string_view to_string(JobState s);
+
+/// A revocation job as stored.
+struct JobSpec {
+  std::string id;          // "r-YYYYMMDD-HHMMSS-xxxx"
+  RevokeScope scope;       // (ids are not stored in the spec: the items are the list)
+  std::string reason;
+  std::string actor;
+  std::string providers_file;  // the file the job began with ("" = built-in catalog)
+  int64_t created_at = 0;
+  JobState state = JobState::running;
+  bool materialized = false;  // every item of the scope is written
+  uint64_t items = 0;         // materialized items
+  uint64_t unknown_ids = 0;   // --ids entries with no such credential
+};
+
+/// pending → in_flight → revoked | already_gone | manual | retry_wait → dead_letter.
+enum class ItemState : uint8_t {
+  pending = 1, in_flight, revoked, already_gone, manual, retry_wait, dead_letter
+};
+inline constexpr int kItemStateCount = 7;
+std::string_view to_string(ItemState s);
+/// Returns true for revoked, already_gone, manual and dead_letter.
+bool is_final(ItemState s);
+
+/// One credential of a job.
+struct JobItem {
+  std::string job;
+  uint32_t rank = 0;  // 0 = riskiest; items are stored and worked in rank order
+  std::string tenant, id, tool, client;
+  ItemState state = ItemState::pending;
+  uint32_t attempts = 0;
+  int64_t next_at_ms = 0;  // retry_wait: not before
+  int64_t updated_ms = 0;
+  std::string detail;      // last answer or the manual action: never a secret
+};
+
+/// Returns the revocation rank of a credential, 0 first: admin/write scopes, sensitive tools
+/// (mail, source code, identity…) and recent use come first, so the blast radius shrinks
+/// fastest.
+uint32_t revocation_rank(const Credential& c, int64_t now);
+
+/// Freezes the scope at once (one write: one marker, or one per id), so every later read of a
+/// credential in scope is refused, and records the job as running; audited. Returns the job.
+Result<JobSpec> start_revocation(Store& store, const RevokeScope& scope, const std::string& reason,
+                                 const std::string& actor, const std::string& providers_file);
+
+/// Returns the job that froze this credential, or nullopt when no freeze covers it.
+Result<std::optional<std::string>> frozen_by(const Store& store, const Credential& c);
+
+/// Writes one item per credential in the scope not yet revoked, with its rank, in batches, and
+/// stores the item count in the job. Idempotent: items already present keep their state.
+Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now);
+
+/// Reads, lists (newest first) and writes job records; save_job audits under `audit_action`.
+Result<JobSpec> load_job(const Store& store, const std::string& id);
+Result<std::vector<JobSpec>> list_jobs(const Store& store);
+Status save_job(Store& store, const JobSpec& job, const std::string& audit_action);
+
+/// Calls fn for every item of the job in rank order until it returns false.
+Status scan_items(const Store& store, const std::string& job,
+                  const std::function<bool(const JobItem&)>& fn);
+
+/// Counts of a job's items by state (index: ItemState - 1), overall and per tool.
+struct JobCounts {
+  std::array<uint64_t, kItemStateCount> all{};
+  std::map<std::string, std::array<uint64_t, kItemStateCount>> by_tool;
+};
+Result<JobCounts> count_items(const Store& store, const std::string& job);
+
+/// Applies item transitions in one atomic batch (a group commit). For an item that reaches
+/// revoked or already_gone, the credential's sealed secret is erased and its state set to
+/// revoked in the same batch, so a later leak of the store holds nothing for it. Each
+/// transition to a final state is audited.
+Status commit_items(Store& store, const std::vector<JobItem>& items, const std::string& actor);
+
+/// Returns every in_flight item of the job to pending (after a crash: revocation is
+/// idempotent at providers, so they are sent again). Returns how many.
+Result<uint64_t> reset_in_flight(Store& store, const std::string& job);
+
+/// Returns dead-lettered (and, with include_manual, manual) items to pending, attempts reset.
+Result<uint64_t> retry_items(Store& store, const std::string& job, bool include_manual);
+
+}  // namespace sever

@@ -1,0 +1,433 @@
+#include "sever/store/revocation.h"
+
+#include <array>
+#include <fstream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "coding.h"
+#include "schema.h"
+#include "sever/store/catalog.h"
+#include "sever/store/crypto.h"
+#include "sever/store/inventory.h"
+#include "sever/store/lifecycle.h"
+#include "sever/store/time.h"
+
+namespace sever {
+namespace {
+
+constexpr uint8_t kItemFormat = 1;
+constexpr size_t kBatch = 10'000;
+
+constexpr std::array<std::string_view, kItemStateCount> kItemStateNames = {
+    "pending", "in_flight", "revoked", "already_gone", "manual", "retry_wait", "dead_letter"};
+
+Status io(const rocksdb::Status& s, const std::string& what) {
+  return s.ok() ? Status::Ok() : Status::IoError(what + ": " + s.ToString());
+}
+
+// Freeze marker keys: the scope kind, then its names.
+std::string freeze_all() { return "all"; }
+std::string freeze_tenant(std::string_view t) { return schema::join("tenant", t); }
+std::string freeze_tool(std::string_view x) { return schema::join("tool", x); }
+std::string freeze_user(std::string_view t, std::string_view u) { return schema::join("user", t, u); }
+std::string freeze_id(std::string_view t, std::string_view id) { return schema::join("id", t, id); }
+
+std::string item_prefix(std::string_view job) { return schema::prefix(job); }
+
+std::string item_key(const JobItem& it) {
+  std::string k = item_prefix(it.job);
+  coding::put_be32(&k, it.rank);
+  k.append(schema::cred_key(it.tenant, it.id));
+  return k;
+}
+
+std::string encode_item(const JobItem& it) {
+  std::string v;
+  v.push_back(static_cast<char>(kItemFormat));
+  v.push_back(static_cast<char>(it.state));
+  coding::put_varint(&v, it.attempts);
+  coding::put_varint_signed(&v, it.next_at_ms);
+  coding::put_varint_signed(&v, it.updated_ms);
+  coding::put_bytes(&v, it.tool);
+  coding::put_bytes(&v, it.client);
+  coding::put_bytes(&v, it.detail);
+  return v;
+}
+
+Status decode_item(std::string_view job, std::string_view key, std::string_view value,
+                   JobItem* out) {
+  const size_t p = job.size() + 1;
+  std::string_view tenant, id, tool, client, detail;
+  if (key.size() < p + 4 || !schema::split2(key.substr(p + 4), &tenant, &id)) {
+    return Status::Corruption("malformed job item key in job " + std::string(job));
+  }
+  coding::Reader r(value);
+  uint8_t format, state;
+  JobItem it;
+  if (!r.u8(&format) || format != kItemFormat || !r.u8(&state) || state < 1 ||
+      state > kItemStateCount || !r.varint32(&it.attempts) || !r.varint_signed(&it.next_at_ms) ||
+      !r.varint_signed(&it.updated_ms) || !r.bytes(&tool) || !r.bytes(&client) ||
+      !r.bytes(&detail) || !r.done()) {
+    return Status::Corruption("malformed job item " + std::string(tenant) + "/" +
+                              std::string(id) + " in job " + std::string(job));
+  }
+  it.job = job;
+  it.rank = coding::get_be32(key.data() + p);
+  it.tenant = tenant;
+  it.id = id;
+  it.tool = tool;
+  it.client = client;
+  it.state = static_cast<ItemState>(state);
+  it.detail = detail;
+  *out = std::move(it);
+  return Status::Ok();
+}
+
+nlohmann::json job_json(const JobSpec& j) {
+  return {{"id", j.id},
+          {"scope", {{"kind", static_cast<int>(j.scope.kind)}, {"tenant", j.scope.tenant},
+                     {"tool", j.scope.tool}, {"user", j.scope.user},
+                     {"describe", j.scope.Describe()}}},
+          {"reason", j.reason}, {"actor", j.actor}, {"providers_file", j.providers_file},
+          {"created_at", j.created_at}, {"state", static_cast<int>(j.state)},
+          {"materialized", j.materialized}, {"items", j.items}, {"unknown_ids", j.unknown_ids}};
+}
+
+Status parse_job(std::string_view value, JobSpec* out) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("malformed job record");
+  try {
+    JobSpec s;
+    s.id = j.at("id").get<std::string>();
+    const auto& sc = j.at("scope");
+    s.scope.kind = static_cast<RevokeScope::Kind>(sc.at("kind").get<int>());
+    s.scope.tenant = sc.at("tenant").get<std::string>();
+    s.scope.tool = sc.at("tool").get<std::string>();
+    s.scope.user = sc.at("user").get<std::string>();
+    s.reason = j.at("reason").get<std::string>();
+    s.actor = j.at("actor").get<std::string>();
+    s.providers_file = j.at("providers_file").get<std::string>();
+    s.created_at = j.at("created_at").get<int64_t>();
+    s.state = static_cast<JobState>(j.at("state").get<int>());
+    s.materialized = j.at("materialized").get<bool>();
+    s.items = j.at("items").get<uint64_t>();
+    s.unknown_ids = j.at("unknown_ids").get<uint64_t>();
+    *out = std::move(s);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("malformed job record: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+std::string new_job_id(int64_t now) {
+  std::string ts = format_rfc3339(now);  // 2026-11-23T15:04:05Z
+  std::string id = "r-";
+  for (char c : ts) {
+    if (c >= '0' && c <= '9') id.push_back(c);
+    if (c == 'T') id.push_back('-');
+  }
+  uint8_t rnd[3];
+  (void)crypto::random_bytes(rnd, sizeof rnd);
+  return id + "-" + crypto::to_hex(std::string_view(reinterpret_cast<char*>(rnd), 3));
+}
+
+}  // namespace
+
+std::string RevokeScope::Describe() const {
+  switch (kind) {
+    case Kind::tenant: return "tenant " + tenant;
+    case Kind::tool: return "tool " + tool;
+    case Kind::user: return "user " + tenant + ":" + user;
+    case Kind::ids: return std::to_string(ids.size()) + " ids";
+    case Kind::all: return "all";
+  }
+  return "?";
+}
+
+std::string_view to_string(JobState s) {
+  switch (s) {
+    case JobState::running: return "running";
+    case JobState::done: return "done";
+    case JobState::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ItemState s) {
+  auto i = static_cast<size_t>(s) - 1;
+  return i < kItemStateNames.size() ? kItemStateNames[i] : "unknown";
+}
+
+bool is_final(ItemState s) {
+  return s == ItemState::revoked || s == ItemState::already_gone || s == ItemState::manual ||
+         s == ItemState::dead_letter;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> read_id_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("cannot open id list " + path);
+  std::vector<std::pair<std::string, std::string>> ids;
+  std::string line;
+  for (uint64_t n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
+    std::string tenant, id;
+    if (line[0] == '{') {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("tenant") && j.contains("id") && j["tenant"].is_string() &&
+          j["id"].is_string()) {
+        tenant = j["tenant"];
+        id = j["id"];
+      }
+    } else if (auto tab = line.find('\t'); tab != std::string::npos) {
+      tenant = line.substr(0, tab);
+      id = line.substr(tab + 1);
+    } else if (auto slash = line.find('/'); slash != std::string::npos) {
+      tenant = line.substr(0, slash);
+      id = line.substr(slash + 1);
+    }
+    Status s = validate_name("tenant", tenant);
+    if (s.ok()) s = validate_name("id", id);
+    if (!s.ok()) {
+      return Status::InvalidArgument(path + " line " + std::to_string(n) +
+                                     ": expected tenant/id, tenant<TAB>id or "
+                                     "{\"tenant\":…,\"id\":…} (" + s.message() + ")");
+    }
+    ids.emplace_back(std::move(tenant), std::move(id));
+  }
+  return ids;
+}
+
+uint32_t revocation_rank(const Credential& c, int64_t now) {
+  uint32_t score = 0;
+  switch (catalog::max_risk(c.scopes)) {
+    case catalog::Risk::high: score += 4; break;
+    case catalog::Risk::medium: score += 2; break;
+    case catalog::Risk::low: break;
+  }
+  if (catalog::is_sensitive_category(c.tool)) score += 2;
+  if (c.last_used_at) {
+    int64_t age = now - *c.last_used_at;
+    if (age < 7 * 86400) score += 2;
+    else if (age < 90 * 86400) score += 1;
+  }
+  if (c.kind != Kind::oauth_access) score += 1;  // long-lived: refresh tokens, keys, PATs
+  return 16 - score;  // max score 11: ranks 5..16, 0-4 reserved
+}
+
+Result<JobSpec> start_revocation(Store& store, const RevokeScope& scope, const std::string& reason,
+                                 const std::string& actor, const std::string& providers_file) {
+  JobSpec job;
+  job.created_at = now_unix();
+  job.id = new_job_id(job.created_at);
+  job.scope = scope;
+  job.reason = reason;
+  job.actor = actor;
+  job.providers_file = providers_file;
+  std::vector<std::string> keys;
+  switch (scope.kind) {
+    case RevokeScope::Kind::all: keys.push_back(freeze_all()); break;
+    case RevokeScope::Kind::tenant: keys.push_back(freeze_tenant(scope.tenant)); break;
+    case RevokeScope::Kind::tool: keys.push_back(freeze_tool(scope.tool)); break;
+    case RevokeScope::Kind::user: keys.push_back(freeze_user(scope.tenant, scope.user)); break;
+    case RevokeScope::Kind::ids:
+      for (const auto& [t, id] : scope.ids) keys.push_back(freeze_id(t, id));
+      break;
+  }
+  rocksdb::WriteBatch b;
+  for (const auto& k : keys) b.Put(store.cf(schema::kFreeze), k, job.id);
+  b.Put(store.cf(schema::kJobs), job.id, job_json(job).dump());
+  SEVER_RETURN_IF_ERROR(store.Commit(
+      &b, {{actor, "revoke.freeze", scope.Describe(),
+            nlohmann::json{{"job", job.id}, {"reason", reason}, {"markers", keys.size()}}.dump()}}));
+  return job;
+}
+
+Result<std::optional<std::string>> frozen_by(const Store& store, const Credential& c) {
+  std::vector<std::string> keys = {freeze_all(), freeze_tenant(c.tenant), freeze_tool(c.tool),
+                                   freeze_id(c.tenant, c.id)};
+  if (!c.user.empty()) keys.push_back(freeze_user(c.tenant, c.user));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), store.cf(schema::kFreeze));
+  std::vector<std::string> values;
+  auto st = store.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (size_t i = 0; i < st.size(); ++i) {
+    if (st[i].ok()) return std::optional<std::string>(values[i]);
+    if (!st[i].IsNotFound()) SEVER_RETURN_IF_ERROR(io(st[i], "read freeze markers"));
+  }
+  return std::optional<std::string>();
+}
+
+Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
+  rocksdb::WriteBatch batch;
+  uint64_t n = 0;
+  Status failure;
+  const int64_t now_ms = now * 1000;
+  auto add = [&](const Credential& c) {
+    if (c.state == State::revoked) return true;
+    JobItem it;
+    it.job = job.id;
+    it.rank = revocation_rank(c, now);
+    it.tenant = c.tenant;
+    it.id = c.id;
+    it.tool = c.tool;
+    it.client = c.client;
+    it.updated_ms = now_ms;
+    const std::string key = item_key(it);
+    std::string existing;
+    if (!job.materialized && store.db()->Get({}, store.cf(schema::kJobItems), key, &existing).ok()) {
+      ++n;  // resumed materialization: keep the state it has
+      return true;
+    }
+    batch.Put(store.cf(schema::kJobItems), key, encode_item(it));
+    ++n;
+    if (batch.Count() >= kBatch) {
+      failure = io(store.db()->Write({}, &batch), "write job items");
+      batch.Clear();
+    }
+    return failure.ok();
+  };
+  if (job.scope.kind == RevokeScope::Kind::ids) {
+    for (const auto& [tenant, id] : job.scope.ids) {
+      auto rec = store.GetRecord(tenant, id);
+      if (!rec.ok()) {
+        if (rec.status().code() != Code::not_found) return rec.status();
+        ++job.unknown_ids;
+        continue;
+      }
+      if (!add(*rec)) break;
+    }
+  } else {
+    InventoryFilter f;
+    if (job.scope.kind == RevokeScope::Kind::tenant) f.tenant = job.scope.tenant;
+    if (job.scope.kind == RevokeScope::Kind::tool) f.tool = job.scope.tool;
+    if (job.scope.kind == RevokeScope::Kind::user) {
+      f.tenant = job.scope.tenant;
+      f.user = job.scope.user;
+    }
+    SEVER_RETURN_IF_ERROR(scan_inventory(store, f, now, [&](const Credential& c, State) {
+      return add(c);
+    }));
+  }
+  SEVER_RETURN_IF_ERROR(failure);
+  SEVER_RETURN_IF_ERROR(io(store.db()->Write({}, &batch), "write job items"));
+  job.items = n;
+  job.materialized = true;
+  SEVER_RETURN_IF_ERROR(save_job(store, job, "revoke.materialize"));
+  return n;
+}
+
+Result<JobSpec> load_job(const Store& store, const std::string& id) {
+  std::string v;
+  auto s = store.db()->Get({}, store.cf(schema::kJobs), id, &v);
+  if (s.IsNotFound()) return Status::NotFound("no job " + id);
+  SEVER_RETURN_IF_ERROR(io(s, "read job"));
+  JobSpec j;
+  SEVER_RETURN_IF_ERROR(parse_job(v, &j));
+  return j;
+}
+
+Result<std::vector<JobSpec>> list_jobs(const Store& store) {
+  std::vector<JobSpec> out;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator({}, store.cf(schema::kJobs)));
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    JobSpec j;
+    SEVER_RETURN_IF_ERROR(parse_job(it->value().ToStringView(), &j));
+    out.push_back(std::move(j));
+  }
+  SEVER_RETURN_IF_ERROR(io(it->status(), "scan jobs"));
+  return out;
+}
+
+Status save_job(Store& store, const JobSpec& job, const std::string& audit_action) {
+  rocksdb::WriteBatch b;
+  b.Put(store.cf(schema::kJobs), job.id, job_json(job).dump());
+  return store.Commit(&b, {{job.actor, audit_action, job.id,
+                            nlohmann::json{{"state", to_string(job.state)}, {"items", job.items}}
+                                .dump()}});
+}
+
+Status scan_items(const Store& store, const std::string& job,
+                  const std::function<bool(const JobItem&)>& fn) {
+  const std::string prefix = item_prefix(job);
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(schema::kJobItems)));
+  JobItem item;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    SEVER_RETURN_IF_ERROR(decode_item(job, it->key().ToStringView(), it->value().ToStringView(), &item));
+    if (!fn(item)) break;
+  }
+  return io(it->status(), "scan job items");
+}
+
+Result<JobCounts> count_items(const Store& store, const std::string& job) {
+  JobCounts c;
+  SEVER_RETURN_IF_ERROR(scan_items(store, job, [&](const JobItem& it) {
+    const size_t s = static_cast<size_t>(it.state) - 1;
+    ++c.all[s];
+    ++c.by_tool[it.tool][s];
+    return true;
+  }));
+  return c;
+}
+
+Status commit_items(Store& store, const std::vector<JobItem>& items, const std::string& actor) {
+  if (items.empty()) return Status::Ok();
+  rocksdb::WriteBatch b;
+  std::map<std::string, nlohmann::json> moved;  // state → ["tenant/id", …]
+  const int64_t now = now_unix();
+  for (const JobItem& it : items) {
+    b.Put(store.cf(schema::kJobItems), item_key(it), encode_item(it));
+    moved[std::string(to_string(it.state))].push_back(it.tenant + "/" + it.id);
+    if (it.state != ItemState::revoked && it.state != ItemState::already_gone) continue;
+    auto rec = store.GetRecord(it.tenant, it.id);
+    if (!rec.ok()) {
+      if (rec.status().code() == Code::not_found) continue;  // deleted meanwhile
+      return rec.status();
+    }
+    if (rec->state != State::revoked) SEVER_RETURN_IF_ERROR(transition(*rec, State::revoked, now));
+    rec->sealed.clear();  // confirmed upstream: keep no secret for it
+    b.Put(store.cf(schema::kCreds), schema::cred_key(it.tenant, it.id), encode_record(*rec));
+  }
+  nlohmann::json detail = {{"job", items.front().job}, {"items", moved}};
+  return store.Commit(&b, {{actor, "revoke.items", items.front().job, detail.dump()}});
+}
+
+Result<uint64_t> reset_in_flight(Store& store, const std::string& job) {
+  std::vector<JobItem> back;
+  SEVER_RETURN_IF_ERROR(scan_items(store, job, [&](const JobItem& it) {
+    if (it.state == ItemState::in_flight) {
+      back.push_back(it);
+      back.back().state = ItemState::pending;
+    }
+    return true;
+  }));
+  for (size_t i = 0; i < back.size(); i += kBatch) {
+    std::vector<JobItem> part(back.begin() + i, back.begin() + std::min(back.size(), i + kBatch));
+    SEVER_RETURN_IF_ERROR(commit_items(store, part, "sever:resume"));
+  }
+  return back.size();
+}
+
+Result<uint64_t> retry_items(Store& store, const std::string& job, bool include_manual) {
+  std::vector<JobItem> again;
+  SEVER_RETURN_IF_ERROR(scan_items(store, job, [&](const JobItem& it) {
+    if (it.state == ItemState::dead_letter || (include_manual && it.state == ItemState::manual)) {
+      again.push_back(it);
+      again.back().state = ItemState::pending;
+      again.back().attempts = 0;
+      again.back().next_at_ms = 0;
+    }
+    return true;
+  }));
+  for (size_t i = 0; i < again.size(); i += kBatch) {
+    std::vector<JobItem> part(again.begin() + i, again.begin() + std::min(again.size(), i + kBatch));
+    SEVER_RETURN_IF_ERROR(commit_items(store, part, "sever:retry"));
+  }
+  return again.size();
+}
+
+}  // namespace sever

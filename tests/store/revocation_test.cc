@@ -1,0 +1,176 @@
+#include "sever/store/revocation.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "sever/store/time.h"
+#include "support/store_fixture.h"
+
+namespace sever {
+namespace {
+
+class RevocationTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    Add("acme", "gh1", "github", "alice", {"repo:status"});
+    Add("acme", "gh2", "github", "bob", {"admin:org"});
+    Add("acme", "sl1", "slack", "alice", {"channels:read"});
+    Add("beta", "gh1", "github", "carol", {"read:user"});
+    Add("beta", "nt1", "notion", "carol", {});
+  }
+  void Add(const std::string& t, const std::string& id, const std::string& tool,
+           const std::string& user, std::vector<std::string> scopes) {
+    auto c = Cred(t, id, "secret-" + t + "-" + id, tool, user);
+    c.meta.scopes = std::move(scopes);
+    c.meta.last_used_at = now_unix() - 3600;
+    ASSERT_TRUE(store_->Put(std::move(c), false, "t").ok());
+  }
+  Code Get(const std::string& t, const std::string& id) {
+    return store_->GetSecret(t, id, "t").status().code();
+  }
+  std::vector<JobItem> Items(const std::string& job) {
+    std::vector<JobItem> out;
+    EXPECT_TRUE(scan_items(*store_, job, [&](const JobItem& it) {
+                  out.push_back(it);
+                  return true;
+                }).ok());
+    return out;
+  }
+};
+
+TEST_F(RevocationTest, FreezeRefusesReadsInScopeOnly) {
+  RevokeScope scope;
+  scope.kind = RevokeScope::Kind::tool;
+  scope.tool = "github";
+  auto job = start_revocation(*store_, scope, "breach", "cli:sec", "");
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(Get("acme", "gh1"), Code::refused);
+  EXPECT_EQ(Get("beta", "gh1"), Code::refused);
+  EXPECT_EQ(Get("acme", "sl1"), Code::ok);
+  auto s = store_->GetSecret("acme", "gh2", "t");
+  EXPECT_NE(s.status().message().find("frozen by revocation job " + job->id), std::string::npos);
+}
+
+TEST_F(RevocationTest, EachScopeKindFreezesItsCredentials) {
+  RevokeScope user{RevokeScope::Kind::user, "acme", "", "alice", {}};
+  ASSERT_TRUE(start_revocation(*store_, user, "r", "a", "").ok());
+  EXPECT_EQ(Get("acme", "gh1"), Code::refused);
+  EXPECT_EQ(Get("acme", "sl1"), Code::refused);
+  EXPECT_EQ(Get("acme", "gh2"), Code::ok);
+  RevokeScope ids{RevokeScope::Kind::ids, "", "", "", {{"beta", "nt1"}}};
+  ASSERT_TRUE(start_revocation(*store_, ids, "r", "a", "").ok());
+  EXPECT_EQ(Get("beta", "nt1"), Code::refused);
+  EXPECT_EQ(Get("beta", "gh1"), Code::ok);
+  RevokeScope tenant{RevokeScope::Kind::tenant, "beta", "", "", {}};
+  ASSERT_TRUE(start_revocation(*store_, tenant, "r", "a", "").ok());
+  EXPECT_EQ(Get("beta", "gh1"), Code::refused);
+  EXPECT_EQ(Get("acme", "gh2"), Code::ok);
+  ASSERT_TRUE(start_revocation(*store_, RevokeScope{}, "r", "a", "").ok());
+  EXPECT_EQ(Get("acme", "gh2"), Code::refused);
+}
+
+TEST_F(RevocationTest, MaterializeWritesRankedItemsOnce) {
+  RevokeScope scope{RevokeScope::Kind::tenant, "acme", "", "", {}};
+  auto job = start_revocation(*store_, scope, "r", "a", "");
+  ASSERT_TRUE(job.ok());
+  auto n = materialize_job(*store_, *job, now_unix());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3u);
+  auto items = Items(job->id);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].id, "gh2");  // admin:org on a source-code tool comes first
+  for (size_t i = 1; i < items.size(); ++i) EXPECT_LE(items[i - 1].rank, items[i].rank);
+  for (const auto& it : items) EXPECT_EQ(it.state, ItemState::pending);
+  // Progress survives a second materialization.
+  items[0].state = ItemState::revoked;
+  ASSERT_TRUE(commit_items(*store_, {items[0]}, "a").ok());
+  job->materialized = false;
+  ASSERT_TRUE(materialize_job(*store_, *job, now_unix()).ok());
+  auto again = Items(job->id);
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again[0].id, "gh2");
+  EXPECT_EQ(again[0].state, ItemState::revoked);  // kept, not reset to pending
+  EXPECT_EQ(again[1].state, ItemState::pending);
+  auto loaded = load_job(*store_, job->id);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->materialized);
+}
+
+TEST_F(RevocationTest, ConfirmedItemErasesTheSecretAndRevokesTheRecord) {
+  RevokeScope scope{RevokeScope::Kind::ids, "", "", "", {{"acme", "sl1"}, {"beta", "nt1"}, {"x", "y"}}};
+  auto job = start_revocation(*store_, scope, "r", "a", "");
+  ASSERT_TRUE(materialize_job(*store_, *job, now_unix()).ok());
+  EXPECT_EQ(job->unknown_ids, 1u);
+  auto items = Items(job->id);
+  ASSERT_EQ(items.size(), 2u);
+  for (auto& it : items) it.state = it.id == "sl1" ? ItemState::revoked : ItemState::manual;
+  ASSERT_TRUE(commit_items(*store_, items, "revoker").ok());
+  auto sl1 = store_->GetRecord("acme", "sl1");
+  EXPECT_EQ(sl1->state, State::revoked);
+  EXPECT_TRUE(sl1->sealed.empty());
+  auto nt1 = store_->GetRecord("beta", "nt1");
+  EXPECT_NE(nt1->state, State::revoked);
+  EXPECT_FALSE(nt1->sealed.empty());  // manual: the secret stays until resolved
+  auto counts = count_items(*store_, job->id);
+  EXPECT_EQ(counts->all[static_cast<int>(ItemState::revoked) - 1], 1u);
+  EXPECT_EQ(counts->all[static_cast<int>(ItemState::manual) - 1], 1u);
+  EXPECT_EQ(counts->by_tool["slack"][static_cast<int>(ItemState::revoked) - 1], 1u);
+  std::vector<AuditEntry> last;
+  ASSERT_TRUE(store_->audit().Tail(1, [&](const AuditEntry& e) { last.push_back(e); }).ok());
+  EXPECT_EQ(last[0].event.action, "revoke.items");
+  EXPECT_NE(last[0].event.detail.find("acme/sl1"), std::string::npos);
+  EXPECT_FALSE(store_->audit().Verify()->first_bad.has_value());
+}
+
+TEST_F(RevocationTest, ResumeReturnsInFlightAndRetryReturnsDeadLetters) {
+  auto job = start_revocation(*store_, RevokeScope{}, "r", "a", "");
+  ASSERT_TRUE(materialize_job(*store_, *job, now_unix()).ok());
+  auto items = Items(job->id);
+  items[0].state = ItemState::in_flight;
+  items[1].state = ItemState::in_flight;
+  items[2].state = ItemState::dead_letter;
+  items[2].attempts = 8;
+  items[3].state = ItemState::manual;
+  ASSERT_TRUE(commit_items(*store_, items, "a").ok());
+  EXPECT_EQ(*reset_in_flight(*store_, job->id), 2u);
+  EXPECT_EQ(*retry_items(*store_, job->id, false), 1u);
+  auto after = Items(job->id);
+  EXPECT_EQ(after[0].state, ItemState::pending);
+  EXPECT_EQ(after[2].state, ItemState::pending);
+  EXPECT_EQ(after[2].attempts, 0u);
+  EXPECT_EQ(after[3].state, ItemState::manual);
+  EXPECT_EQ(*retry_items(*store_, job->id, true), 1u);
+}
+
+TEST_F(RevocationTest, JobsAreListedNewestFirstAndReloaded) {
+  auto a = start_revocation(*store_, RevokeScope{RevokeScope::Kind::tool, "", "slack", "", {}},
+                            "first", "a", "p.json");
+  ASSERT_TRUE(a.ok());
+  auto loaded = load_job(*store_, a->id);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->scope.kind, RevokeScope::Kind::tool);
+  EXPECT_EQ(loaded->scope.tool, "slack");
+  EXPECT_EQ(loaded->reason, "first");
+  EXPECT_EQ(loaded->providers_file, "p.json");
+  EXPECT_EQ(load_job(*store_, "nope").status().code(), Code::not_found);
+  EXPECT_EQ(list_jobs(*store_)->size(), 1u);
+}
+
+TEST(IdList, ParsesEachFormAndNamesBadLines) {
+  testing::TempDir dir;
+  std::ofstream(dir / "ids") << "# comment\nacme/c1\nbeta\tc2\n{\"tenant\":\"t\",\"id\":\"c/3\"}\n\n";
+  auto ids = read_id_list(dir / "ids");
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(ids->size(), 3u);
+  EXPECT_EQ((*ids)[1], std::make_pair(std::string("beta"), std::string("c2")));
+  EXPECT_EQ((*ids)[2].second, "c/3");
+  std::ofstream(dir / "bad") << "acme/c1\nnoseparator\n";
+  auto bad = read_id_list(dir / "bad");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sever
