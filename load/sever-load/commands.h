@@ -16,4 +16,7 @@ void add_gen_command(CLI::App& app);
 /// Registers `bench-store`: import and get at scale, with baselines measured in the same run.
 void add_bench_store_command(CLI::App& app);
 
+/// Registers `bench-revoke`: revocation against the fake provider, with HTTP baselines.
+void add_bench_revoke_command(CLI::App& app);
+
 }  // namespace sever::load::cli

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   sever::load::cli::add_gen_command(app);
   sever::load::cli::add_bench_store_command(app);
+  sever::load::cli::add_bench_revoke_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

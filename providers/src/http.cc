@@ -23,6 +23,8 @@ bool is_allowed_url(std::string_view url) {
   if (url.starts_with("https://")) return url.size() > 8;
   if (!url.starts_with("http://")) return false;
   std::string_view rest = url.substr(7);
+  // A user-info part ("http://127.0.0.1:80@remote/") hides the real host: refuse any.
+  if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos) return false;
   std::string_view host;
   if (rest.starts_with("[")) {
     auto end = rest.find(']');

@@ -25,6 +25,9 @@ void SecretBytes::reset(size_t n) {
 }
 
 void cleanse(std::string& s) {
+  // The whole capacity: a moved-from or shrunk string keeps old bytes past its size (and a
+  // short one keeps them in its inline buffer).
+  s.resize(s.capacity());
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   s.clear();
 }

@@ -228,14 +228,21 @@ Result<SecretBytes> Store::GetSecret(std::string_view tenant, std::string_view i
                                        nlohmann::json{{"reason", refusal}}.dump()}}));
     return Status::Refused(refusal);
   }
-  SEVER_ASSIGN_OR_RETURN(auto dek, keyring_->Key(tenant, c.dek_version));
-  SEVER_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(*dek));
-  SecretBytes secret;
-  SEVER_RETURN_IF_ERROR(
-      aead.Open(c.sealed, secret_aad(tenant, id, c.dek_version), &secret).Prefixed(target));
+  SEVER_ASSIGN_OR_RETURN(SecretBytes secret, OpenSealed(c));
   rocksdb::WriteBatch b;
   SEVER_RETURN_IF_ERROR(Commit(&b, {{actor, "secret.read", target,
                                      "{\"dek_version\":" + std::to_string(c.dek_version) + "}"}}));
+  return secret;
+}
+
+Result<SecretBytes> Store::OpenSealed(const Credential& c) {
+  const std::string target = c.tenant + "/" + c.id;
+  if (c.sealed.empty()) return Status::Refused("credential " + target + " has no secret (erased)");
+  SEVER_ASSIGN_OR_RETURN(auto dek, keyring_->Key(c.tenant, c.dek_version));
+  SEVER_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(*dek));
+  SecretBytes secret;
+  SEVER_RETURN_IF_ERROR(
+      aead.Open(c.sealed, secret_aad(c.tenant, c.id, c.dek_version), &secret).Prefixed(target));
   return secret;
 }
 

@@ -101,6 +101,15 @@ TEST(Secret, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal("", ""));
 }
 
+TEST(Secret, CleanseWipesBytesPastTheSize) {
+  std::string s = "short-secret";  // fits the inline buffer
+  char* p = s.data();
+  s.resize(3);                      // size shrinks; the bytes stay in the buffer
+  cleanse(s);
+  EXPECT_TRUE(s.empty());
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(p[i], '\0') << i;
+}
+
 TEST(Secret, MoveLeavesSourceEmptyAndCloneIsIndependent) {
   SecretBytes a(std::string_view("key"));
   SecretBytes b = std::move(a);

@@ -75,5 +75,7 @@ void register_inventory(CLI::App& app, Globals& g);
 void register_report(CLI::App& app, Globals& g);
 void register_keys(CLI::App& app, Globals& g);
 void register_audit(CLI::App& app, Globals& g);
+void register_revoke(CLI::App& app, Globals& g);
+void register_jobs(CLI::App& app, Globals& g);
 
 }  // namespace sever::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   register_report(app, g);
   register_keys(app, g);
   register_audit(app, g);
+  register_revoke(app, g);
+  register_jobs(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

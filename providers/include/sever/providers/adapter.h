@@ -68,11 +68,19 @@ class Adapter {
   virtual std::string_view name() const = 0;
   /// Returns false for providers without a revocation API (the item becomes manual).
   virtual bool has_api() const { return true; }
+  /// Returns true iff this adapter can revoke credentials of this kind through the provider's
+  /// API. No OAuth revoke endpoint takes an API key, HubSpot's takes refresh tokens only, a
+  /// bearer-authenticated one cannot take a refresh token, … Sending such a credential anyway
+  /// would get an "unknown token" answer and mark a live credential already_gone, so Build
+  /// refuses it (Code::refused): the caller makes the item manual instead.
+  virtual bool revokes(Kind kind) const { return has_api(); }
   /// The key of the quota an item consumes: the dispatcher for (provider, key) paces it.
   /// Default: the item's client.
   virtual std::string rate_key(const RevokeItem& item) const { return item.client; }
   /// Builds the revocation request. Returns invalid_argument when the config lacks what the
-  /// provider needs (client id, secret, URL) or the URL is plain http to a non-loopback host.
+  /// provider needs (client id, secret, URL) or the URL is plain http to a non-loopback host,
+  /// naming the provider ("provider 'github': client_id is required …"); refused when the
+  /// adapter has no API or does not revoke the item's kind (see revokes()).
   virtual Result<HttpRequest> Build(const RevokeItem& item, const ProviderConfig& config) const = 0;
   /// Classifies the response (or transport failure) per this provider's habits.
   virtual Classification Classify(const HttpResponse& response, const RevokeItem& item,

@@ -64,6 +64,10 @@ class Store {
   Result<SecretBytes> GetSecret(std::string_view tenant, std::string_view id,
                                 const std::string& actor);
 
+  /// Decrypts a record's sealed secret without auditing: for revocation, whose job audits the
+  /// items it sends. Refused when the secret was erased.
+  Result<SecretBytes> OpenSealed(const Credential& c);
+
   /// Returns a credential's record (metadata and sealed bytes; nothing is decrypted or audited).
   Result<Credential> GetRecord(std::string_view tenant, std::string_view id) const;
 

@@ -1,0 +1,75 @@
+// The pace of one dispatcher: a token bucket seeded from config and corrected by what the
+// provider says, an AIMD concurrency window, full-jitter backoff and a circuit breaker. Pure
+// logic on a caller-supplied clock (seconds), so it is tested without time passing.
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include "sever/providers/rate_signal.h"
+
+namespace sever::actors {
+
+struct PacerConfig {
+  double rate_per_s = 10;       // requests per second the provider allows; <= 0: unlimited
+  double headroom = 0.97;       // pace at this share of the rate, under the provider's limit
+  double burst_seconds = 0.2;   // bucket capacity, in seconds of rate (at least 1 token)
+  int max_concurrency = 16;     // ceiling of the window
+  int initial_window = 4;
+  double backoff_base_s = 0.25;  // full jitter: uniform(0, min(cap, base * 2^attempt))
+  double backoff_cap_s = 30;
+  int breaker_threshold = 8;     // consecutive transient failures that open the breaker
+  double breaker_cooldown_s = 2;  // first open period; doubles while probes fail, max 60 s
+};
+
+class Pacer {
+ public:
+  explicit Pacer(const PacerConfig& config, uint64_t seed = 1);
+
+  /// Returns true iff a request may start at `now`, and takes a token and a window slot.
+  bool TryAcquire(double now);
+  /// Returns the earliest time a TryAcquire could succeed (now when it could already; a large
+  /// value when only a completion can free a slot).
+  double NextReady(double now);
+
+  /// Completions: each frees the slot its request held.
+  void OnSuccess(double now);                   // additive increase; closes the breaker
+  void OnRateLimited(double now, const providers::RateSignal& s);  // halves; pauses
+  void OnTransientFailure(double now);          // 5xx, timeout, reset: counts to the breaker
+  void OnPermanent(double now);                 // a definite answer that is not a success
+  /// Applies informational signals of a successful answer (remaining 0 → pause to reset; a
+  /// limit over a window lowers the rate).
+  void Observe(double now, const providers::RateSignal& s);
+
+  /// Returns the delay before retry number `attempt` (1-based): full jitter.
+  double Backoff(uint32_t attempt);
+
+  int in_flight() const { return in_flight_; }
+  double window() const { return window_; }
+  double rate() const { return rate_; }
+  bool breaker_open(double now) const { return now < open_until_; }
+  /// Returns true once the breaker opened and its probes kept failing (threshold + 2
+  /// consecutive transient failures): the provider is down, waiting longer helps no item.
+  bool given_up() const { return failures_ >= c_.breaker_threshold + 2; }
+  double paused_until() const { return paused_until_; }
+
+ private:
+  void Refill(double now);
+  void Release();
+
+  PacerConfig c_;
+  double rate_;       // current pace (requests/s), <= 0 unlimited
+  double tokens_;
+  double capacity_;
+  double last_ = 0;
+  double window_;
+  int in_flight_ = 0;
+  double paused_until_ = 0;
+  int failures_ = 0;
+  double open_until_ = 0;
+  double cooldown_;
+  bool probing_ = false;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace sever::actors

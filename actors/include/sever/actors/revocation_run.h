@@ -1,0 +1,54 @@
+// Runs a revocation job on the actor system: a job supervisor, one dispatcher per (provider,
+// rate-limit key), the libcurl client, and a store writer that group-commits item transitions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "sever/providers/providers_file.h"
+#include "sever/store/revocation.h"
+#include "sever/store/status.h"
+#include "sever/store/store.h"
+
+namespace sever::actors {
+
+/// Counters of one provider (or of the whole job).
+struct ProviderProgress {
+  uint64_t total = 0;         // items of this run
+  uint64_t revoked = 0;
+  uint64_t already_gone = 0;
+  uint64_t manual = 0;
+  uint64_t dead_letter = 0;
+  uint64_t requests = 0;      // HTTP requests sent
+  uint64_t limited = 0;       // answered "too many requests"
+  uint64_t retries = 0;       // transient failures retried
+  uint64_t done() const { return revoked + already_gone + manual + dead_letter; }
+};
+
+struct RunProgress {
+  double elapsed_s = 0;
+  ProviderProgress all;
+  std::map<std::string, ProviderProgress> by_provider;
+};
+
+struct RunOptions {
+  size_t max_in_flight = 256;      // HTTP transfers at once, all providers together
+  int scheduler_threads = 2;
+  size_t writer_batch = 2000;      // item transitions per group commit
+  double writer_interval_s = 0.05;  // or this often
+  double progress_interval_s = 0.5;
+  uint64_t seed = 1;
+  std::string actor = "revoker";   // audit actor of item transitions
+};
+
+/// Runs the job's non-final items to completion (or until the job is cancelled in the store)
+/// and returns the final progress. Items left in_flight by a crash are sent again. `progress`
+/// is called from the calling thread every progress_interval_s. Blocks until done.
+Result<RunProgress> run_revocation(Store& store, JobSpec& job,
+                                   const providers::ProviderSet& providers,
+                                   const RunOptions& options,
+                                   const std::function<void(const RunProgress&)>& progress);
+
+}  // namespace sever::actors

@@ -1,0 +1,392 @@
+// `sever-load bench-revoke --count N [--dir DIR] [--limited-seconds T] [--format table|json]`
+//
+// The revocation benchmark of issue 3, every figure measured in one run:
+//   1. a store of N generated credentials (sever init + sever import);
+//   2. sever-fake-provider on loopback serving every tool: tools with an adapter of their own
+//      under it, the others through the generic RFC 7009 adapter;
+//   3. `sever revoke --all --yes` against it with no limits: wall time, requests/s, peak RSS,
+//      and the freeze time the CLI reports;
+//   4. beside it, the ceiling of the HTTP library: a bare libcurl-multi loop sending the same
+//      number of RFC 7009 requests with 256 in flight; and `curl --parallel --parallel-max 64`
+//      (what an engineer would script) over a sample of them;
+//   5. with --limited-seconds T: a fresh store, every provider limited (in the fake, and in the
+//      providers file) to its share of N/T requests per second: wall time against the ideal T,
+//      and the share of requests answered 429.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+
+namespace sever::load::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+struct Flags {
+  uint64_t count = 1'700'000;
+  std::string dir;
+  double limited_seconds = 0;
+  uint64_t curl_cli_sample = 20'000;
+  std::string format = "table";
+};
+
+[[noreturn]] void fail(const std::string& why) {
+  std::cerr << "sever-load bench-revoke: " << why << "\n";
+  throw CLI::RuntimeError(1);
+}
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Child {
+  int code = 0;
+  double seconds = 0;
+  long rss_kib = 0;
+  std::string out, err;
+};
+
+// Runs a program to its end, capturing stdout and stderr (to files: they may be large).
+Child run(const std::vector<std::string>& argv, const fs::path& work, const std::string& stdin_file = "") {
+  const fs::path out = work / "child.out", err = work / "child.err";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (!stdin_file.empty()) posix_spawn_file_actions_addopen(&fa, 0, stdin_file.c_str(), O_RDONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  auto t0 = Clock::now();
+  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) fail("cannot run " + argv[0]);
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  Child c;
+  c.seconds = since(t0);
+  c.rss_kib = ru.ru_maxrss;
+  c.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  std::ifstream o(out), e(err);
+  c.out.assign(std::istreambuf_iterator<char>(o), {});
+  c.err.assign(std::istreambuf_iterator<char>(e), {});
+  return c;
+}
+
+// The fake provider as a background child; its port from the first line it prints.
+class Fake {
+ public:
+  Fake(const std::string& bin, const fs::path& config, const fs::path& work) {
+    const fs::path out = work / "fake.out";
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<std::string> argv = {bin, "--listen", "127.0.0.1:0", "--config", config.string(),
+                                     "--max-seconds", "1800"};
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) fail("cannot run " + bin);
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 100 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::ifstream in(out);
+      std::string line;
+      if (std::getline(in, line) && line.rfind("listening ", 0) == 0) {
+        port_ = std::stoi(line.substr(line.rfind(':') + 1));
+      }
+    }
+    if (port_ == 0) fail("the fake provider did not start");
+  }
+  ~Fake() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  int port() const { return port_; }
+  json Stats() const {
+    std::string body;
+    CURL* c = curl_easy_init();
+    std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/_fake/stats";
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
+      static_cast<std::string*>(u)->append(p, s * n);
+      return s * n;
+    });
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    return json::parse(body, nullptr, false);
+  }
+
+ private:
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+// A bare libcurl multi loop: n POSTs of a form token with `parallel` in flight, connections
+// reused. The HTTP library's ceiling on this machine.
+double bare_curl_multi(int port, uint64_t n, int parallel) {
+  CURLM* m = curl_multi_init();
+  curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(parallel));
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/rfc7009/bare";
+  std::vector<std::string> bodies(parallel);
+  uint64_t started = 0, done = 0;
+  auto add = [&](CURL* e, size_t slot) {
+    bodies[slot] = "token=bare-" + std::to_string(started++) + "&token_type_hint=access_token";
+    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, bodies[slot].c_str());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
+    curl_easy_setopt(e, CURLOPT_PRIVATE, reinterpret_cast<void*>(slot));
+    curl_multi_add_handle(m, e);
+  };
+  auto t0 = Clock::now();
+  for (int i = 0; i < parallel && started < n; ++i) add(curl_easy_init(), i);
+  while (done < n) {
+    int running = 0;
+    curl_multi_perform(m, &running);
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* e = msg->easy_handle;
+      void* slot = nullptr;
+      curl_easy_getinfo(e, CURLINFO_PRIVATE, &slot);
+      curl_multi_remove_handle(m, e);
+      ++done;
+      if (started < n) add(e, reinterpret_cast<size_t>(slot));
+      else curl_easy_cleanup(e);
+    }
+    if (done < n) curl_multi_poll(m, nullptr, 0, 100, nullptr);
+  }
+  double secs = since(t0);
+  curl_multi_cleanup(m);
+  return secs;
+}
+
+// `curl --parallel --parallel-max 64` over n requests listed in a config file.
+double curl_cli(int port, uint64_t n, const fs::path& work) {
+  const fs::path cfg = work / "curl.cfg";
+  {
+    std::ofstream out(cfg);
+    for (uint64_t i = 0; i < n; ++i) {
+      out << "url = \"http://127.0.0.1:" << port << "/rfc7009/cli\"\ndata = \"token=cli-" << i
+          << "\"\noutput = \"/dev/null\"\n";
+    }
+  }
+  auto c = run({"/usr/bin/curl", "--silent", "--parallel", "--parallel-max", "64", "-K", cfg.string()}, work);
+  if (c.code != 0) fail("curl --parallel failed: " + c.err);
+  return c.seconds;
+}
+
+// Every tool the store holds → an adapter on the fake provider.
+json providers_file(const json& tools, int port, const json& rates) {
+  static const std::set<std::string> own = {"github", "google", "slack", "salesforce", "hubspot",
+                                            "dropbox", "zoom", "discord", "x", "sentry", "vercel",
+                                            "linear", "asana", "notion", "box"};
+  json p = json::object();
+  for (const auto& [tool, adapter] : tools.items()) {
+    std::string a = adapter.get<std::string>();
+    json e;
+    if (own.count(a)) {
+      e = {{"adapter", a}, {"base_url", "http://127.0.0.1:" + std::to_string(port) + "/" + a}};
+    } else {
+      e = {{"adapter", "rfc7009"}, {"endpoint", "http://127.0.0.1:" + std::to_string(port) + "/rfc7009/" + tool}};
+    }
+    e["client_id"] = "bench";
+    e["client_secret_env"] = "SEVER_BENCH_SECRET";
+    e["rate_limit_per_s"] = rates.contains(tool) ? rates[tool].get<double>() : 1e6;
+    e["max_concurrency"] = 256;
+    p[tool] = e;
+  }
+  return {{"providers", p}};
+}
+
+struct Setup {
+  fs::path work, data;
+  std::string sever, load, fake;
+};
+
+void make_store(const Setup& s, uint64_t count) {
+  fs::remove_all(s.data);
+  fs::remove(s.data.string() + ".key");
+  if (run({s.sever, "--data", s.data.string(), "init"}, s.work).code != 0) fail("sever init failed");
+  const fs::path jsonl = s.work / "creds.jsonl";
+  if (run({s.load, "gen", "--count", std::to_string(count), "--seed", "1", "--out", jsonl.string()}, s.work).code != 0) {
+    fail("sever-load gen failed");
+  }
+  auto imp = run({s.sever, "--data", s.data.string(), "import", jsonl.string()}, s.work);
+  fs::remove(jsonl);
+  if (imp.code != 0) fail("sever import failed: " + imp.err);
+}
+
+// Maps each tool of the store to its built-in adapter, through a dry run.
+json tool_adapters(const Setup& s, std::map<std::string, uint64_t>* counts) {
+  auto dry = run({s.sever, "--data", s.data.string(), "revoke", "--all", "--reason", "bench",
+                  "--dry-run", "--format", "json"}, s.work);
+  if (dry.code != 0) fail("dry run failed: " + dry.err);
+  auto j = json::parse(dry.out);
+  json tools = json::object();
+  for (const auto& [tool, v] : j["providers"].items()) {
+    tools[tool] = v["adapter"];
+    (*counts)[tool] = v["credentials"].get<uint64_t>();
+  }
+  return tools;
+}
+
+json revoke_run(const Setup& s, const json& pf, const json& fake_cfg, json* fake_stats) {
+  std::ofstream(s.work / "fake.json") << fake_cfg.dump();
+  std::ofstream(s.work / "providers.json") << pf.dump();
+  Fake fake(s.fake, s.work / "fake.json", s.work);
+  // The providers file was written for this port.
+  json pf2 = pf;
+  for (auto& [tool, e] : pf2["providers"].items()) {
+    for (const char* k : {"base_url", "endpoint"}) {
+      if (e.contains(k)) {
+        std::string u = e[k];
+        auto colon = u.find(':', 7), slash = u.find('/', colon);
+        e[k] = u.substr(0, colon + 1) + std::to_string(fake.port()) + u.substr(slash);
+      }
+    }
+  }
+  std::ofstream(s.work / "providers.json") << pf2.dump();
+  auto c = run({s.sever, "--data", s.data.string(), "revoke", "--all", "--yes", "--reason", "bench",
+                "--providers", (s.work / "providers.json").string(), "--no-progress", "--format", "json"},
+               s.work);
+  if (c.code != 0 && c.code != 4) fail("sever revoke failed (" + std::to_string(c.code) + "): " + c.err);
+  *fake_stats = fake.Stats();
+  json r = json::parse(c.out);
+  r["wall_seconds"] = c.seconds;
+  r["peak_rss_mib"] = c.rss_kib / 1024.0;
+  return r;
+}
+
+void run_bench(const Flags& f) {
+  Setup s;
+  s.work = f.dir.empty() ? fs::temp_directory_path() / ("sever-bench-revoke-" + std::to_string(getpid()))
+                         : fs::path(f.dir);
+  fs::create_directories(s.work);
+  s.data = s.work / "store";
+  const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
+  s.sever = (bin / "sever").string();
+  s.load = (bin / "sever-load").string();
+  s.fake = (bin / "sever-fake-provider").string();
+  setenv("SEVER_BENCH_SECRET", "bench-secret", 1);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  json out = {{"count", f.count}};
+
+  make_store(s, f.count);
+  std::map<std::string, uint64_t> counts;
+  json tools = tool_adapters(s, &counts);
+  json stats;
+  json unlimited = revoke_run(s, providers_file(tools, 1, json::object()), json{{"seed", 1}}, &stats);
+  const uint64_t requests = unlimited["all"]["requests"];
+  out["unlimited"] = {{"wall_seconds", unlimited["wall_seconds"]}, {"job_seconds", unlimited["seconds"]},
+                      {"requests", requests}, {"requests_per_s", requests / unlimited["seconds"].get<double>()},
+                      {"revoked", unlimited["all"]["revoked"]}, {"manual", unlimited["all"]["manual"]},
+                      {"dead_letter", unlimited["all"]["dead_letter"]},
+                      {"peak_rss_mib", unlimited["peak_rss_mib"]}};
+  {
+    json cfg = {{"seed", 1}};
+    std::ofstream(s.work / "fake.json") << cfg.dump();
+    Fake fake(s.fake, s.work / "fake.json", s.work);
+    double bare = bare_curl_multi(fake.port(), requests, 256);
+    out["bare_curl_multi"] = {{"requests", requests}, {"seconds", bare}, {"requests_per_s", requests / bare}};
+    if (access("/usr/bin/curl", X_OK) == 0) {
+      double cli = curl_cli(fake.port(), f.curl_cli_sample, s.work);
+      out["curl_parallel_64"] = {{"requests", f.curl_cli_sample}, {"seconds", cli},
+                                 {"requests_per_s", f.curl_cli_sample / cli}};
+    }
+  }
+  if (f.limited_seconds > 0) {
+    make_store(s, f.count);
+    json rates = json::object(), fake_cfg = {{"seed", 1}, {"providers", json::object()}};
+    double sum = 0;
+    for (const auto& [tool, n] : counts) {
+      const double r = std::max(1.0, n / f.limited_seconds);
+      rates[tool] = r;
+      sum += r;
+    }
+    // The fake limits per adapter path: tools sharing an adapter share its bucket.
+    std::map<std::string, double> per_adapter;
+    for (const auto& [tool, a] : tools.items()) {
+      std::string adapter = a.get<std::string>();
+      static const std::set<std::string> own = {"github", "google", "slack", "salesforce", "hubspot",
+                                                "dropbox", "zoom", "discord", "x", "sentry",
+                                                "vercel", "linear", "asana", "notion", "box"};
+      per_adapter[own.count(adapter) ? adapter : "rfc7009"] += rates[tool].get<double>();
+    }
+    for (const auto& [adapter, r] : per_adapter) {
+      fake_cfg["providers"][adapter] = {{"rate_limit_per_s", r}, {"burst", std::max(1.0, r / 5)}};
+    }
+    json limited = revoke_run(s, providers_file(tools, 1, rates), fake_cfg, &stats);
+    const uint64_t lreq = limited["all"]["requests"];
+    out["limited"] = {{"ideal_seconds", f.limited_seconds}, {"sum_limits_per_s", sum},
+                      {"job_seconds", limited["seconds"]},
+                      {"ratio_to_ideal", limited["seconds"].get<double>() / f.limited_seconds},
+                      {"requests", lreq}, {"rate_limited", limited["all"]["rate_limited"]},
+                      {"share_429", lreq ? limited["all"]["rate_limited"].get<double>() / lreq : 0.0}};
+  }
+  if (f.dir.empty()) fs::remove_all(s.work);
+  if (f.format == "json") {
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  const auto& u = out["unlimited"];
+  std::printf("sever revoke --all (no limits): %llu requests in %.2f s = %.0f req/s, peak RSS %.0f MiB "
+              "(%llu revoked, %llu manual, %llu dead)\n",
+              (unsigned long long)u["requests"].get<uint64_t>(), u["job_seconds"].get<double>(),
+              u["requests_per_s"].get<double>(), u["peak_rss_mib"].get<double>(),
+              (unsigned long long)u["revoked"].get<uint64_t>(), (unsigned long long)u["manual"].get<uint64_t>(),
+              (unsigned long long)u["dead_letter"].get<uint64_t>());
+  const auto& b = out["bare_curl_multi"];
+  std::printf("bare libcurl multi (256 in flight): %.2f s = %.0f req/s\n", b["seconds"].get<double>(),
+              b["requests_per_s"].get<double>());
+  if (out.contains("curl_parallel_64")) {
+    const auto& c = out["curl_parallel_64"];
+    std::printf("curl --parallel --parallel-max 64: %llu requests in %.2f s = %.0f req/s\n",
+                (unsigned long long)c["requests"].get<uint64_t>(), c["seconds"].get<double>(),
+                c["requests_per_s"].get<double>());
+  }
+  if (out.contains("limited")) {
+    const auto& l = out["limited"];
+    std::printf("limited (sum of limits %.0f/s, ideal %.1f s): %.2f s = %.2fx ideal, %.2f%% of %llu "
+                "requests answered 429\n",
+                l["sum_limits_per_s"].get<double>(), l["ideal_seconds"].get<double>(),
+                l["job_seconds"].get<double>(), l["ratio_to_ideal"].get<double>(),
+                100 * l["share_429"].get<double>(), (unsigned long long)l["requests"].get<uint64_t>());
+  }
+}
+
+}  // namespace
+
+void add_bench_revoke_command(CLI::App& app) {
+  auto f = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("bench-revoke", "benchmark revocation against the fake provider, with baselines");
+  cmd->add_option("--count", f->count, "credentials (default 1,700,000)")->check(CLI::PositiveNumber);
+  cmd->add_option("--dir", f->dir, "work directory, kept afterwards (default: a temporary one)");
+  cmd->add_option("--limited-seconds", f->limited_seconds,
+                  "also run with every provider limited so the ideal time is this (0: skip)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--curl-sample", f->curl_cli_sample, "requests for the curl --parallel baseline")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--format", f->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([f] { run_bench(*f); });
+}
+
+}  // namespace sever::load::cli

@@ -1,0 +1,565 @@
+#include "sever/providers/http_client.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace sever::providers {
+namespace {
+
+constexpr const char* kStopped = "client stopped";
+constexpr const char* kRefusedUrl =
+    "refused: plain http is allowed only to loopback hosts; use https";
+
+/// Returns the result of curl_global_init, called once per process.
+CURLcode GlobalInit() {
+  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  return rc;
+}
+
+/// Zeroizes the whole buffer of a string, including bytes a move left behind in its
+/// short-string storage (its size() is then 0, so cleanse() alone would miss them).
+void ScrubBuffer(std::string& s) {
+  s.resize(s.capacity());
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+/// Zeroizes what a move out of `r` may have left behind.
+void ScrubMovedFrom(HttpRequest& r) {
+  ScrubBuffer(r.url);  // a query string may carry a token
+  ScrubBuffer(r.body);
+  for (auto& [name, value] : r.headers) ScrubBuffer(value);
+}
+
+/// Returns true iff the method is a plain token of upper-case letters.
+bool ValidMethod(std::string_view m) {
+  if (m.empty() || m.size() > 16) return false;
+  for (char c : m) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  return true;
+}
+
+/// Returns true iff no header could smuggle another header or request line.
+bool ValidHeaders(const HttpRequest& r) {
+  for (const auto& [name, value] : r.headers) {
+    static constexpr std::string_view kBadInName(":\r\n \t\0", 6);
+    static constexpr std::string_view kBadInValue("\r\n\0", 3);
+    if (name.empty() || name.find_first_of(kBadInName) != std::string::npos) return false;
+    if (value.find_first_of(kBadInValue) != std::string::npos) return false;
+  }
+  return true;
+}
+
+/// Returns true iff libcurl's parsed host is loopback: localhost, [::1] or 127.x.y.z.
+bool LoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "[::1]") return true;
+  if (!host.starts_with("127.")) return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+HttpResponse Failure(std::string why) {
+  HttpResponse r;
+  r.transport_error = std::move(why);
+  return r;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// One submitted request with its callback; allocated once in Submit and moved by pointer
+/// after that, so the secrets in the request are never copied.
+struct Pending {
+  HttpRequest request;
+  HttpClient::Callback done;
+  long timeout_ms = 0;
+};
+
+/// An easy handle from the pool and the transfer it currently runs.
+struct Transfer {
+  CURL* easy = nullptr;
+  CURLU* url = nullptr;          // the parsed URL libcurl uses (CURLOPT_CURLU): parsed once
+  std::unique_ptr<Pending> job;  // kept alive until completion: POSTFIELDS points into it
+  HttpResponse response;
+  curl_slist* headers = nullptr;
+  size_t max_body = 0;
+  bool body_too_large = false;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    ReleaseHeaders();
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (url != nullptr) curl_url_cleanup(url);
+  }
+
+  /// Zeroizes the header strings libcurl was given, then frees them.
+  void ReleaseHeaders() {
+    for (curl_slist* n = headers; n != nullptr; n = n->next) {
+      OPENSSL_cleanse(n->data, std::strlen(n->data));
+    }
+    curl_slist_free_all(headers);
+    headers = nullptr;
+  }
+};
+
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * n;
+  if (t->response.body.size() + len > t->max_body) {
+    t->body_too_large = true;
+    return 0;  // != len: libcurl aborts with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, len);
+  return len;
+}
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * n;
+  std::string_view line(data, len);
+  auto& headers = t->response.headers;
+  if (line.starts_with("HTTP/")) {
+    headers.clear();  // a new status line (after a 1xx): keep only the final response's
+    return len;
+  }
+  if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+    std::string_view more = Trim(line);  // obsolete line folding
+    if (!headers.empty() && !more.empty()) {
+      headers.back().second.push_back(' ');
+      headers.back().second.append(more);
+    }
+    return len;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return len;  // blank line or junk
+  std::string name(line.substr(0, colon));
+  for (char& c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  headers.emplace_back(std::move(name), std::string(Trim(line.substr(colon + 1))));
+  return len;
+}
+
+/// Returns the transport_error text for a failed transfer, and sets timed_out.
+std::string Describe(CURLcode rc, Transfer& t, bool* timed_out) {
+  long os_errno = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+      *timed_out = true;
+      return "timeout";
+    case CURLE_COULDNT_CONNECT:
+      if (os_errno == ECONNREFUSED) return "connection refused";
+      break;
+    case CURLE_GOT_NOTHING:  // the server closed the connection without answering
+      return "connection reset";
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      if (os_errno == ECONNRESET || os_errno == EPIPE || os_errno == ECONNABORTED) {
+        return "connection reset";
+      }
+      break;
+    case CURLE_WRITE_ERROR:
+      if (t.body_too_large) {
+        return "response body exceeds " + std::to_string(t.max_body) + " bytes";
+      }
+      break;
+    default:
+      break;
+  }
+  // The error buffer names host and port at most, never the path or query of the URL.
+  std::string text = curl_easy_strerror(rc);
+  if (t.error[0] != '\0') {
+    text += ": ";
+    text += t.error;
+  }
+  return text;
+}
+
+}  // namespace
+
+class HttpClient::Impl {
+ public:
+  explicit Impl(HttpClientOptions options) : options_(std::move(options)) {}
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      if (multi_ != nullptr) curl_multi_wakeup(multi_);
+    }
+    if (thread_.joinable()) thread_.join();
+    pool_.clear();  // easy handles go before the multi handle
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  }
+
+  Status Init() {
+    if (GlobalInit() != CURLE_OK) return Status::Internal("curl_global_init failed");
+    multi_ = curl_multi_init();
+    if (multi_ == nullptr) return Status::Internal("curl_multi_init failed");
+    long cache = std::max<long>(static_cast<long>(options_.max_in_flight),
+                                options_.max_total_connections);
+    if (curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK ||
+        curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          options_.max_host_connections) != CURLM_OK ||
+        curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                          options_.max_total_connections) != CURLM_OK ||
+        curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, cache) != CURLM_OK) {
+      return Status::Internal("curl_multi_setopt failed");
+    }
+    pool_.reserve(options_.max_in_flight);
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "sever-http");
+      Run();
+    });
+    return Status::Ok();
+  }
+
+  void Submit(HttpRequest request, Callback done, long timeout_ms) {
+    auto job = std::make_unique<Pending>();
+    job->request = std::move(request);  // the only move of the request's strings
+    ScrubMovedFrom(request);
+    job->done = std::move(done);
+    job->timeout_ms = timeout_ms;
+    outstanding_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) {
+        // The thread takes the whole queue at once: only the first submission after it
+        // emptied the queue needs to wake it. Woken under the lock so that a destructor
+        // cannot free the multi handle in between.
+        bool wake = incoming_.empty();
+        incoming_.push_back(std::move(job));
+        if (wake) curl_multi_wakeup(multi_);
+        return;
+      }
+    }
+    Complete(std::move(job), Failure(kStopped));
+  }
+
+  size_t in_flight() const { return outstanding_.load(std::memory_order_relaxed); }
+
+ private:
+  /// The client thread: starts queued transfers, drives libcurl, reaps completions.
+  void Run() {
+    std::vector<std::unique_ptr<Pending>> batch;
+    for (;;) {
+      bool stop;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        batch.swap(incoming_);
+        stop = stopping_;
+      }
+      for (auto& job : batch) waiting_.push_back(std::move(job));
+      batch.clear();
+      if (stop) break;
+      StartWaiting();
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      Reap();
+      if (!waiting_.empty() && active_ < options_.max_in_flight) continue;  // slots freed
+      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    }
+    StopAll();
+  }
+
+  /// Starts queued requests while there is room; refuses the ones that may not go out.
+  void StartWaiting() {
+    while (active_ < options_.max_in_flight && !waiting_.empty()) {
+      std::unique_ptr<Pending> job = std::move(waiting_.front());
+      waiting_.pop_front();
+      const HttpRequest& r = job->request;
+      if (!is_allowed_url(r.url)) {
+        Complete(std::move(job), Failure(kRefusedUrl));
+        continue;
+      }
+      if (!ValidMethod(r.method)) {
+        Complete(std::move(job), Failure("refused: invalid HTTP method"));
+        continue;
+      }
+      if (!ValidHeaders(r)) {
+        Complete(std::move(job), Failure("refused: invalid header name or value"));
+        continue;
+      }
+      Transfer* t = Acquire();
+      t->job = std::move(job);
+      std::string refused = Setup(*t);
+      if (!refused.empty()) {
+        Finish(t, Failure(std::move(refused)));
+        continue;
+      }
+      if (curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
+        Finish(t, Failure("curl_multi_add_handle failed"));
+        continue;
+      }
+      ++active_;
+    }
+  }
+
+  /// Returns a transfer from the pool (a new one when the pool is empty).
+  Transfer* Acquire() {
+    if (free_.empty()) {
+      auto t = std::make_unique<Transfer>();
+      t->max_body = options_.max_response_body;
+      free_.push_back(t.get());
+      pool_.push_back(std::move(t));
+    }
+    Transfer* t = free_.back();
+    free_.pop_back();
+    if (t->easy == nullptr) t->easy = curl_easy_init();
+    if (t->url == nullptr) t->url = curl_url();
+    return t;
+  }
+
+  /// Parses the URL as libcurl will use it; returns why it may not go out, or "".
+  /// is_allowed_url reads the text; this checks the host libcurl would connect to, so
+  /// "http://127.0.0.1:80@example.com/" (user info, then a remote host) is refused too.
+  static std::string CheckUrl(Transfer& t) {
+    if (curl_url_set(t.url, CURLUPART_URL, t.job->request.url.c_str(), 0) != CURLUE_OK) {
+      return "refused: malformed URL";
+    }
+    char* scheme = nullptr;
+    char* host = nullptr;
+    curl_url_get(t.url, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(t.url, CURLUPART_HOST, &host, 0);
+    bool ok = scheme != nullptr && host != nullptr &&
+              (std::strcmp(scheme, "https") == 0 ||
+               (std::strcmp(scheme, "http") == 0 && LoopbackHost(host)));
+    curl_free(scheme);
+    curl_free(host);
+    return ok ? "" : kRefusedUrl;
+  }
+
+  /// Sets every option of the transfer; returns why it cannot go out, or "".
+  std::string Setup(Transfer& t) {
+    if (t.easy == nullptr || t.url == nullptr) return "request setup failed: out of memory";
+    std::string refused = CheckUrl(t);
+    if (!refused.empty()) return refused;
+    CURLcode rc = Configure(t);
+    if (rc != CURLE_OK) return std::string("request setup failed: ") + curl_easy_strerror(rc);
+    return "";
+  }
+
+  /// Sets every option of the easy handle; returns the first failure.
+  CURLcode Configure(Transfer& t) {
+    CURL* e = t.easy;
+    curl_easy_reset(e);  // the connection cache lives in the multi handle and survives
+    HttpRequest& r = t.job->request;
+    long timeout = t.job->timeout_ms > 0 ? t.job->timeout_ms : options_.default_timeout_ms;
+    bool https = r.url.starts_with("https://");
+    CURLcode rc = CURLE_OK;
+    auto set = [&](CURLoption opt, auto value) {
+      if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, value);
+    };
+    set(CURLOPT_CURLU, t.url);
+    set(CURLOPT_PRIVATE, static_cast<void*>(&t));
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    set(CURLOPT_FOLLOWLOCATION, 0L);
+    set(CURLOPT_SSL_VERIFYPEER, 1L);
+    set(CURLOPT_SSL_VERIFYHOST, 2L);
+    set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (https) {
+      set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+      set(CURLOPT_PIPEWAIT, 1L);  // prefer multiplexing on one h2 connection to opening more
+    } else {
+      set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+      set(CURLOPT_PROXY, "");  // plaintext never leaves the host through a proxy
+    }
+    set(CURLOPT_CONNECTTIMEOUT_MS, std::min(options_.connect_timeout_ms, timeout));
+    set(CURLOPT_TIMEOUT_MS, timeout);
+    set(CURLOPT_TCP_KEEPALIVE, 1L);
+    set(CURLOPT_TCP_KEEPIDLE, 30L);
+    set(CURLOPT_TCP_KEEPINTVL, 15L);
+    set(CURLOPT_USERAGENT, options_.user_agent.c_str());
+    set(CURLOPT_ERRORBUFFER, t.error);
+    set(CURLOPT_WRITEFUNCTION, &OnBody);
+    set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+    set(CURLOPT_HEADERFUNCTION, &OnHeader);
+    set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
+
+    if (r.method == "GET" && r.body.empty()) {
+      set(CURLOPT_HTTPGET, 1L);
+    } else if (r.method == "HEAD" && r.body.empty()) {
+      set(CURLOPT_NOBODY, 1L);
+    } else {
+      if (r.method == "POST") {
+        set(CURLOPT_POST, 1L);
+      } else {
+        set(CURLOPT_CUSTOMREQUEST, r.method.c_str());
+      }
+      if (r.method == "POST" || !r.body.empty()) {
+        // libcurl reads the request's own buffer (no copy); the job outlives the transfer.
+        set(CURLOPT_POSTFIELDS, static_cast<const char*>(r.body.data()));
+        set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      }
+    }
+    if (rc != CURLE_OK) return rc;
+
+    // curl_slist_append copies each line: those copies are zeroized in ReleaseHeaders.
+    std::string line;
+    auto append = [&](const std::string& text) {
+      curl_slist* next = curl_slist_append(t.headers, text.c_str());
+      if (next == nullptr) return false;
+      t.headers = next;
+      return true;
+    };
+    bool ok = append("Expect:");  // never wait for a 100 Continue
+    for (const auto& [name, value] : r.headers) {
+      if (!ok) break;
+      line.clear();
+      line.append(name);
+      if (value.empty()) {
+        line.push_back(';');  // libcurl's syntax for a header with an empty value
+      } else {
+        line.append(": ");
+        line.append(value);
+      }
+      ok = append(line);
+    }
+    ScrubBuffer(line);
+    if (!ok) return CURLE_OUT_OF_MEMORY;
+    return curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+  }
+
+  /// Hands every finished transfer to its callback.
+  void Reap() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* easy = msg->easy_handle;
+      CURLcode rc = msg->data.result;  // msg is freed by the remove below
+      void* priv = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+      auto* t = static_cast<Transfer*>(priv);
+      curl_multi_remove_handle(multi_, easy);
+      --active_;
+      HttpResponse& resp = t->response;
+      curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &resp.seconds);
+      if (rc == CURLE_OK) {
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp.status);
+      } else {
+        resp.status = 0;
+        resp.headers.clear();
+        resp.body.clear();
+        resp.transport_error = Describe(rc, *t, &resp.timed_out);
+      }
+      Finish(t, std::move(resp));
+    }
+  }
+
+  /// Returns the transfer to the pool (zeroizing what it held) and runs the callback.
+  void Finish(Transfer* t, HttpResponse response) {
+    std::unique_ptr<Pending> job = std::move(t->job);
+    t->ReleaseHeaders();
+    t->response = HttpResponse();
+    t->body_too_large = false;
+    t->error[0] = '\0';
+    free_.push_back(t);
+    Complete(std::move(job), std::move(response));
+  }
+
+  /// Destroys the request (zeroizing it) and runs the callback once.
+  void Complete(std::unique_ptr<Pending> job, HttpResponse response) {
+    Callback done = std::move(job->done);
+    job.reset();
+    outstanding_.fetch_sub(1, std::memory_order_relaxed);
+    try {
+      if (done) done(std::move(response));
+    } catch (...) {
+      // A callback must not throw; swallowing keeps the other transfers running.
+    }
+  }
+
+  /// Fails every running and queued transfer with "client stopped".
+  void StopAll() {
+    for (auto& t : pool_) {
+      if (t->job == nullptr) continue;
+      curl_multi_remove_handle(multi_, t->easy);
+      --active_;
+      Finish(t.get(), Failure(kStopped));
+    }
+    while (!waiting_.empty()) {
+      std::unique_ptr<Pending> job = std::move(waiting_.front());
+      waiting_.pop_front();
+      Complete(std::move(job), Failure(kStopped));
+    }
+  }
+
+  const HttpClientOptions options_;
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+
+  std::mutex mu_;                                   // guards incoming_ and stopping_
+  std::vector<std::unique_ptr<Pending>> incoming_;  // submitted, not yet seen by the thread
+  bool stopping_ = false;
+  std::atomic<size_t> outstanding_{0};              // submitted, callback not yet started
+
+  // Owned by the client thread.
+  std::deque<std::unique_ptr<Pending>> waiting_;  // over max_in_flight
+  std::vector<std::unique_ptr<Transfer>> pool_;   // every easy handle
+  std::vector<Transfer*> free_;                   // idle ones
+  size_t active_ = 0;                             // in the multi handle
+};
+
+Result<std::unique_ptr<HttpClient>> HttpClient::Start(HttpClientOptions options) {
+  if (options.max_in_flight == 0) {
+    return Status::InvalidArgument("http client: max_in_flight must be at least 1");
+  }
+  if (options.connect_timeout_ms <= 0 || options.default_timeout_ms <= 0) {
+    return Status::InvalidArgument("http client: timeouts must be positive");
+  }
+  if (!options.ca_file.empty()) {
+    std::FILE* f = std::fopen(options.ca_file.c_str(), "rb");
+    if (f == nullptr) {
+      return Status::InvalidArgument("http client: cannot read ca_file " + options.ca_file +
+                                     ": " + std::strerror(errno));
+    }
+    std::fclose(f);
+  }
+  auto impl = std::make_unique<Impl>(std::move(options));
+  SEVER_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
+}
+
+HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpClient::~HttpClient() = default;
+
+void HttpClient::Submit(HttpRequest request, Callback done, long timeout_ms) {
+  impl_->Submit(std::move(request), std::move(done), timeout_ms);
+}
+
+size_t HttpClient::in_flight() const { return impl_->in_flight(); }
+
+}  // namespace sever::providers
