@@ -8,6 +8,7 @@
 namespace sever::providers {
 
 HttpRequest::~HttpRequest() {
+  cleanse(url);  // some providers take the token in the path (HubSpot)
   cleanse(body);
   for (auto& [name, value] : headers) cleanse(value);
 }

@@ -245,7 +245,9 @@ TEST_F(RevokeTest, EachScopeRevokesExactlyItsCredentialsAtTheProviders) {
     auto counts = item_counts(show);
     EXPECT_EQ(counts["revoked"], now_in.size()) << show.dump(2);
     for (const auto& [state, n] : counts) {
-      if (state != "revoked") EXPECT_EQ(n, 0u) << state << "\n" << show.dump(2);
+      if (state != "revoked") {
+        EXPECT_EQ(n, 0u) << state << "\n" << show.dump(2);
+      }
     }
     for (const auto& [tool, n] : per_tool) {
       EXPECT_EQ(item_counts(show, tool)["revoked"], n) << tool << "\n" << show.dump(2);
@@ -256,7 +258,13 @@ TEST_F(RevokeTest, EachScopeRevokesExactlyItsCredentialsAtTheProviders) {
     EXPECT_EQ(std::set<std::string>(inv.begin(), inv.end()), revoked);
     expect_get_refused(store(), now_in.front(), "revoked");
   }
-  EXPECT_EQ(job_list(store()).size(), steps.size());
+  json jobs = job_list(store());
+  EXPECT_EQ(jobs.size(), steps.size());
+  for (const auto& j : jobs) {
+    EXPECT_EQ(j.value("state", std::string()), "done") << j.dump();
+    EXPECT_NE(std::find(job_ids.begin(), job_ids.end(), j.value("id", std::string())),
+              job_ids.end()) << j.dump();
+  }
 
   // Out of every scope: still readable. In one: refused, its secret erased.
   for (const auto& c : creds) {
@@ -351,9 +359,8 @@ TEST_F(RevokeTest, ReadsAreRefusedFromTheFreezeOn) {
 // while their rate-limit key was told to wait, so "no request before the Retry-After elapsed"
 // cannot be checked directly (asked for as a fake-provider feature: a per-provider stats
 // counter `early`). The test uses that counter when the fake has it, and otherwise asserts the
-// consequence: a client that re-sends during the wait collects 429s continuously (several a
-// second for the whole run), while one that waits collects at most its concurrency window per
-// wait plus one per admitted request.
+// consequence: a client that re-sends during the wait collects 429s all along the run, while
+// one that waits collects, per wait, only the 429s of the requests it had sent together.
 TEST_F(RevokeTest, RetryAfterIsObeyed) {
   init(store());
   auto fake = start_fake({{"slack", {{"rate_limit_per_s", 2}, {"burst", 1},
@@ -395,8 +402,10 @@ TEST_F(RevokeTest, RetryAfterIsObeyed) {
   EXPECT_EQ(sum["by_provider"]["slack"]["rate_limited"], fake_limited) << r.out;
   EXPECT_EQ(sum["by_provider"]["slack"]["requests"],
             FakeProvider::counter(stats, "slack", "requests")) << r.out;
-  // Each 429 means "wait 1 s": at most kConcurrency requests in flight when a wait begins,
-  // one 429 per admitted request that went out just before a limit (the bucket holds 1).
+  // Each 429 means "wait 1 s", after which the bucket (burst 1) is full again. A client that
+  // waits gets 429s only for requests sent together: its first window (kConcurrency, one
+  // admitted), then after each wait one admitted request and the small window (≤ 2) it sends
+  // at once right after it: ~2 per token, 19 measured. Ignoring the wait gives ~40 here.
   EXPECT_LE(fake_limited, 2 * kN + kConcurrency)
       << "far more 429s than a client that waits out each Retry-After collects; stats: "
       << stats.dump() << "\nsummary: " << r.out;
@@ -437,6 +446,7 @@ TEST_F(RevokeTest, DeadProviderDoesNotDelayTheOthers) {
   std::set<std::string> live_shas;
   for (const auto& c : live) live_shas.insert(sha256_hex(c.secret));
 
+  double a_wall = 0;  // run A's wall time: run B may take it plus the dead provider's budget
   auto run = [&](const Cli& cli, bool with_dead, Timing* t) {
     init(cli);
     std::vector<Cred> creds = live;
@@ -456,7 +466,8 @@ TEST_F(RevokeTest, DeadProviderDoesNotDelayTheOthers) {
     std::vector<std::string> args = {"revoke", "--all", "--yes", "--reason", "itest",
                                      "--providers", pf, "--no-progress", "--format", "json"};
     RunOptions o;
-    o.timeout = std::chrono::seconds(45);
+    o.timeout = with_dead ? std::chrono::milliseconds(static_cast<int64_t>((a_wall + 15.0) * 1000))
+                          : std::chrono::milliseconds(45000);
     auto r = cli.run(args, o);
     t->wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
     t->summary = parse_json(r.out, "revoke summary");
@@ -492,15 +503,17 @@ TEST_F(RevokeTest, DeadProviderDoesNotDelayTheOthers) {
   Timing a, b;
   run(store(), false, &a);
   if (HasFatalFailure()) return;
+  a_wall = a.wall_s;
   run(other("b"), true, &b);
   if (HasFatalFailure()) return;
   // The others finish about as fast with a dead provider beside them (generous bound for a
-  // loaded 2-core machine), and the run itself ends within the dead provider's retry budget:
-  // 3 attempts with full-jitter backoff (≤ 0.5 s + 1 s) and the circuit breaker's cool-down.
+  // loaded 2-core machine), and the run itself ends within the dead provider's budget: 3
+  // attempts with full-jitter backoff (≤ 0.5 s + 1 s), the circuit breaker's cool-downs (2 s,
+  // then 4 s) until it gives the provider up.
   EXPECT_LE(b.others_done_s, 2 * a.others_done_s + 2.0)
       << "run A (no dead provider): others done after " << a.others_done_s << " s; run B: "
       << b.others_done_s << " s";
-  EXPECT_LE(b.wall_s, a.wall_s + 15.0) << "run A " << a.wall_s << " s, run B " << b.wall_s << " s";
+  EXPECT_LE(b.wall_s, a.wall_s + 10.0) << "run A " << a.wall_s << " s, run B " << b.wall_s << " s";
 }
 
 // ---- 5. dead letters after the last attempt, then `jobs retry` ------------------------------
@@ -564,8 +577,9 @@ TEST_F(RevokeTest, DeadLettersAfterTheLastAttemptThenRetrySucceeds) {
     std::regex line("dead_letter +" + key_of(c) + " \\(gmail\\): [^\n]*3 attempts[^\n]*HTTP 50[023]");
     EXPECT_TRUE(std::regex_search(shown.out, line)) << key_of(c) << ":\n" << shown.out;
   }
-  // sever made exactly 3 attempts per item; the provider saw them (plus any 503 + Retry-After,
-  // which sever treats as "later", not as a failed attempt: the summary counts those).
+  // sever stored 3 attempts per item, and the provider saw exactly 3 requests per token: Google
+  // has no 503-means-rate-limited rule (providers/ENDPOINTS.md: any 5xx is a retry), so the
+  // fake's injected 503 + Retry-After is a failed attempt like its 500 and 502.
   auto items = raw_items(store().data, job);
   ASSERT_EQ(items.size(), creds.size());
   for (const auto& [k, v] : items) {
@@ -573,15 +587,13 @@ TEST_F(RevokeTest, DeadLettersAfterTheLastAttemptThenRetrySucceeds) {
     EXPECT_EQ(v.second, 3u) << k << ": attempts";
   }
   auto record = sick->record();
-  uint64_t attempts = 0;
   for (const auto& c : creds) {
     const json rec = record_of(record, c.secret);
     EXPECT_FALSE(rec.value("revoked", true)) << rec.dump();
-    EXPECT_GE(rec.value("attempts", 0), 3) << rec.dump();
-    attempts += rec.value("attempts", uint64_t{0});
+    EXPECT_EQ(rec.value("attempts", 0), 3) << key_of(c) << ": " << rec.dump();
   }
-  const uint64_t later = sum["by_provider"]["gmail"]["rate_limited"].get<uint64_t>();
-  EXPECT_EQ(attempts, 3 * creds.size() + later) << "fake record vs sever summary: " << r.out;
+  EXPECT_EQ(sum["by_provider"]["gmail"]["requests"], 3 * creds.size()) << r.out;
+  EXPECT_EQ(sum["by_provider"]["gmail"]["rate_limited"], 0) << "5xx counted as rate limits: " << r.out;
   json stats = sick->stats();
   EXPECT_EQ(FakeProvider::counter(stats, "google", "errors_5xx"),
             FakeProvider::counter(stats, "google", "requests"));
@@ -689,8 +701,92 @@ TEST_F(RevokeTest, KillNineMidRunThenResumeLosesNothing) {
     EXPECT_EQ(counts[s], 0u) << s << "\n" << show.dump(2);
   }
   EXPECT_EQ(counts["revoked"] + counts["already_gone"], kN) << show.dump(2);
+  // An item is already_gone exactly when its token was sent again after the provider had
+  // revoked it (the answer to the first send was lost with the killed process).
+  EXPECT_EQ(counts["already_gone"], FakeProvider::total(fake->stats(), "already_gone"))
+      << show.dump(2);
   EXPECT_EQ(show.value("state", std::string()), "done");
+  auto v = store().run({"audit", "verify"});
+  SEVER_EXPECT_EXIT(v, 0);
   EXPECT_EQ(count(store(), {"--state", "revoked"}), static_cast<int64_t>(kN));
+}
+
+// A job over an --ids list killed after its freeze but before its items were all written: the
+// resumed job must still revoke every listed credential (they are frozen: nothing else will).
+TEST_F(RevokeTest, KillNineBeforeAnIdsJobIsMaterializedThenResumeLosesNothing) {
+  init(store());
+  auto fake = start_fake();
+  ASSERT_TRUE(fake->ok()) << fake->error();
+  const std::string pf = tmp() / "providers.json";
+  write_providers_file(pf, *fake, {{"gmail", {{"rate_limit_per_s", 100000},
+                                              {"max_concurrency", 128}}}});
+  constexpr size_t kN = 10000;
+  std::mt19937_64 rng(61);
+  std::vector<Cred> creds;
+  std::string ids;
+  for (size_t i = 0; i < kN; ++i) {
+    creds.push_back(make_cred(rng, "t" + std::to_string(i % 4), "g-" + std::to_string(i), "gmail",
+                              "u@x"));
+    ids += key_of(creds.back()) + "\n";
+  }
+  import(store(), creds);
+  const std::string ids_file = put_file("ids.txt", ids);
+
+  Background bg(store().argv({"revoke", "--ids", ids_file, "--reason", "itest", "--providers",
+                              pf, "--no-progress"}),
+                RunOptions{}, tmp().path(), "revoke");
+  ASSERT_TRUE(bg.started());
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (bg.err().find("frozen:") == std::string::npos && !bg.poll() && Clock::now() < deadline) {
+    ::usleep(1000);
+  }
+  bg.kill(SIGKILL);  // right after the freeze: while (or before) the items are written
+  auto killed = bg.wait_for(std::chrono::seconds(10));
+  ASSERT_EQ(killed.code, 128 + SIGKILL) << killed.describe();
+  ASSERT_NE(killed.err.find("frozen:"), std::string::npos) << killed.describe();
+
+  json jobs = job_list(store());
+  ASSERT_EQ(jobs.size(), 1u) << jobs.dump(2);
+  const std::string job = jobs[0]["id"];
+  RunOptions o;
+  o.timeout = std::chrono::seconds(60);
+  auto r = store().run({"jobs", "resume", job, "--no-progress", "--format", "json"}, o);
+  ASSERT_EQ(r.code, 0) << r.describe();
+
+  auto record = fake->record();
+  size_t revoked = 0;
+  for (const auto& c : creds) revoked += record_of(record, c.secret).value("revoked", false);
+  EXPECT_EQ(revoked, kN) << "listed credentials left frozen but never revoked\nresume: " << r.out;
+  json show = job_show(store(), job);
+  auto counts = item_counts(show);
+  EXPECT_EQ(counts["revoked"] + counts["already_gone"], kN) << show.dump(2);
+  EXPECT_EQ(count(store(), {"--state", "revoked"}), static_cast<int64_t>(kN));
+}
+
+// An --ids job's bookkeeping: its scope still says how many ids it was given once reloaded, and
+// an id listed twice is one item.
+TEST_F(RevokeTest, IdsJobKeepsItsScopeAndCountsEachCredentialOnce) {
+  init(store());
+  auto fake = start_fake();
+  ASSERT_TRUE(fake->ok()) << fake->error();
+  const std::string pf = tmp() / "providers.json";
+  write_providers_file(pf, *fake, {{"gmail", {}}});
+  std::mt19937_64 rng(62);
+  std::vector<Cred> creds = {make_cred(rng, "acme", "g1", "gmail", "a@acme"),
+                             make_cred(rng, "acme", "g2", "gmail", "a@acme")};
+  import(store(), creds);
+  const std::string ids_file = put_file("ids.txt", "acme/g1\nacme/g1\nacme/g2\n");
+  auto r = revoke(store(), {"--ids", ids_file}, pf);
+  ASSERT_EQ(r.code, 0) << r.describe();
+  json sum = parse_json(r.out, "revoke summary");
+  EXPECT_EQ(sum["all"]["revoked"], 2) << r.out;
+  json jobs = job_list(store());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["items"], 2) << "an id listed twice counted twice: " << jobs.dump(2);
+  EXPECT_EQ(jobs[0].value("scope", std::string()), "3 ids") << "the scope lost its ids";
+  json show = job_show(store(), jobs[0]["id"]);
+  EXPECT_EQ(item_counts(show)["revoked"], 2u) << show.dump(2);
+  EXPECT_EQ(show.value("scope", std::string()), "3 ids");
 }
 
 // ---- 7. dry run, and refusals that freeze nothing -------------------------------------------
@@ -765,6 +861,19 @@ TEST_F(RevokeTest, RefusalsAndUsageErrorsFreezeNothing) {
   r = store().run({"revoke", "--tenant", "acme", "--reason", "itest", "--providers",
                    tmp() / "no-such-providers.json"});
   EXPECT_EQ(r.code, 2) << r.describe();
+  // A client secret comes only from the environment: unset, the file is refused up front.
+  const std::string gh = put_file(
+      "providers-gh.json",
+      json{{"providers", {{"github", {{"adapter", "github"},
+                                      {"base_url", "http://127.0.0.1:9/github"},
+                                      {"client_id", kGithubClientId},
+                                      {"client_secret_env", kGithubSecretEnv}}}}}}.dump());
+  RunOptions no_secret;
+  no_secret.env = {{kGithubSecretEnv, std::nullopt}};
+  r = store().run({"revoke", "--tenant", "acme", "--reason", "itest", "--providers", gh},
+                  no_secret);
+  EXPECT_EQ(r.code, 2) << r.describe();
+  EXPECT_NE(r.err.find(kGithubSecretEnv), std::string::npos) << r.describe();
 
   EXPECT_TRUE(job_list(store()).empty());
   json audit_after = audit_json(store());
