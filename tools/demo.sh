@@ -42,7 +42,8 @@ step "sever revoke --tenant $tenant --reason 'demo incident'"
 "$bin/sever" revoke --tenant "$tenant" --reason "demo incident" --providers "$demo/providers.json" || true
 job=$("$bin/sever" jobs list --format json | sed -n 's/.*"id": "\(r-[^"]*\)".*/\1/p' | head -n 1)
 step "sever jobs show $job"
-"$bin/sever" jobs show "$job" | head -n 12
+"$bin/sever" jobs show "$job" >"$demo/job.txt" || true
+head -n 14 "$demo/job.txt"
 first=$("$bin/sever" inventory --tenant "$tenant" --format csv --limit 1 | tail -n 1 | cut -d, -f2)
 step "sever get $tenant $first   # refused: revoked"
 "$bin/sever" get "$tenant" "$first" || echo "(exit $?)"
