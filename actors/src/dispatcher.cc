@@ -171,6 +171,12 @@ void complete(Self* self, uint64_t slot, const ResponsePtr& resp) {
       s.pacer->OnRateLimited(now, c.rate);
       --item.attempts;  // the provider said "later", not "no": it does not use up an attempt
       r.limited = 1;
+      // ... unless it keeps saying so (a 503 + Retry-After may be an outage): bounded.
+      if (++item.limited >= 4 * static_cast<uint32_t>(std::max(1, s.setup.config->max_attempts))) {
+        finish(self, item, ItemState::dead_letter,
+               "still limited after " + std::to_string(item.limited) + " answers: " + c.detail, r);
+        break;
+      }
       s.ready.push_front(std::move(item));
       self->send(s.setup.supervisor, report_atom::value, std::move(r));
       break;
@@ -185,7 +191,7 @@ void complete(Self* self, uint64_t slot, const ResponsePtr& resp) {
         finish(self, item, ItemState::dead_letter,
                "gave up after " + std::to_string(item.attempts) + " attempts: " + c.detail, r);
       } else {
-        const double wait = s.pacer->Backoff(item.attempts);
+        const double wait = std::max(s.pacer->Backoff(item.attempts), c.rate.retry_after.value_or(0));
         item.next_at_ms = now_unix_ms() + static_cast<int64_t>(wait * 1000);
         r.retries = 1;
         finish(self, item, ItemState::retry_wait, c.detail, r);  // durable: attempts count

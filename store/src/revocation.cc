@@ -3,6 +3,7 @@
 #include <array>
 #include <fstream>
 #include <memory>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -89,6 +90,7 @@ nlohmann::json job_json(const JobSpec& j) {
   return {{"id", j.id},
           {"scope", {{"kind", static_cast<int>(j.scope.kind)}, {"tenant", j.scope.tenant},
                      {"tool", j.scope.tool}, {"user", j.scope.user},
+                     {"ids_count", j.scope.ids.empty() ? j.scope.ids_count : j.scope.ids.size()},
                      {"describe", j.scope.Describe()}}},
           {"reason", j.reason}, {"actor", j.actor}, {"providers_file", j.providers_file},
           {"created_at", j.created_at}, {"state", static_cast<int>(j.state)},
@@ -106,6 +108,7 @@ Status parse_job(std::string_view value, JobSpec* out) {
     s.scope.tenant = sc.at("tenant").get<std::string>();
     s.scope.tool = sc.at("tool").get<std::string>();
     s.scope.user = sc.at("user").get<std::string>();
+    s.scope.ids_count = sc.value("ids_count", uint64_t{0});
     s.reason = j.at("reason").get<std::string>();
     s.actor = j.at("actor").get<std::string>();
     s.providers_file = j.at("providers_file").get<std::string>();
@@ -140,7 +143,7 @@ std::string RevokeScope::Describe() const {
     case Kind::tenant: return "tenant " + tenant;
     case Kind::tool: return "tool " + tool;
     case Kind::user: return "user " + tenant + ":" + user;
-    case Kind::ids: return std::to_string(ids.size()) + " ids";
+    case Kind::ids: return std::to_string(ids.empty() ? ids_count : ids.size()) + " ids";
     case Kind::all: return "all";
   }
   return "?";
@@ -169,6 +172,7 @@ Result<std::vector<std::pair<std::string, std::string>>> read_id_list(const std:
   std::ifstream in(path);
   if (!in) return Status::InvalidArgument("cannot open id list " + path);
   std::vector<std::pair<std::string, std::string>> ids;
+  std::set<std::pair<std::string, std::string>> seen;  // an id listed twice counts once
   std::string line;
   for (uint64_t n = 1; std::getline(in, line); ++n) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -195,7 +199,7 @@ Result<std::vector<std::pair<std::string, std::string>>> read_id_list(const std:
                                      ": expected tenant/id, tenant<TAB>id or "
                                      "{\"tenant\":…,\"id\":…} (" + s.message() + ")");
     }
-    ids.emplace_back(std::move(tenant), std::move(id));
+    if (seen.emplace(tenant, id).second) ids.emplace_back(std::move(tenant), std::move(id));
   }
   return ids;
 }
@@ -260,6 +264,20 @@ Result<std::optional<std::string>> frozen_by(const Store& store, const Credentia
   return std::optional<std::string>();
 }
 
+// A reloaded --ids job: its list is durable as its freeze markers ("id" tenant id → job).
+static Status reload_ids(const Store& store, JobSpec& job) {
+  const std::string prefix = schema::prefix("id");
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator({}, store.cf(schema::kFreeze)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->value() != job.id) continue;
+    std::string_view kind, tenant, id;
+    if (schema::split3(it->key().ToStringView(), &kind, &tenant, &id)) {
+      job.scope.ids.emplace_back(std::string(tenant), std::string(id));
+    }
+  }
+  return io(it->status(), "scan freeze markers");
+}
+
 Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
   rocksdb::WriteBatch batch;
   uint64_t n = 0;
@@ -290,6 +308,7 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
     return failure.ok();
   };
   if (job.scope.kind == RevokeScope::Kind::ids) {
+    if (job.scope.ids.empty()) SEVER_RETURN_IF_ERROR(reload_ids(store, job));
     for (const auto& [tenant, id] : job.scope.ids) {
       auto rec = store.GetRecord(tenant, id);
       if (!rec.ok()) {

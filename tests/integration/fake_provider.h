@@ -3,7 +3,7 @@
 // at the fake.
 //
 //   FakeProvider fake(dir, config);       // --listen 127.0.0.1:0 --config dir/fake-N.json
-//   fake.port(); fake.stats(); fake.record();   // GET /_fake/stats, GET /_fake/record
+//   fake.port(); fake.stats(); fake.get_record();   // GET /_fake/stats, GET /_fake/record
 //   write_providers_file(path, fake, {{"gmail", {}}, {"github", {{"max_attempts", 3}}}});
 //
 //   Background child(argv, options, dir);  // stdout and stderr go to files in dir
@@ -275,7 +275,7 @@ class FakeProvider {
 
   /// GET /_fake/record: token_sha256 → its record {"provider","attempts","revoked","limited",
   /// "already_gone","first_revoked_ms"}.
-  std::map<std::string, json> record() const {
+  std::map<std::string, json> get_record() const {
     std::map<std::string, json> out;
     auto [status, body] = http_request(port_, "GET", "/_fake/record", 15000);
     if (status != 200) {

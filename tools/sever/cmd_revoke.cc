@@ -103,9 +103,9 @@ int dry_run(Store& store, const RevokeScope& scope, const providers::ProviderSet
 }
 
 bool confirm_all(Store& store) {
+  if (!isatty(0)) return false;
   uint64_t n = 0;
   (void)scan_inventory(store, {}, now_unix(), [&](const Credential&, State) { ++n; return true; });
-  if (!isatty(0)) return false;
   std::cerr << "This freezes and revokes ALL " << n << " credentials. Type " << n << " to go on: ";
   std::string answer;
   std::getline(std::cin, answer);

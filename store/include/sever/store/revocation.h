@@ -23,7 +23,8 @@ struct RevokeScope {
   std::string tenant;  // tenant, user
   std::string tool;    // tool
   std::string user;    // user (with tenant)
-  std::vector<std::pair<std::string, std::string>> ids;  // ids: (tenant, id)
+  std::vector<std::pair<std::string, std::string>> ids;  // ids: (tenant, id), each once
+  uint64_t ids_count = 0;  // how many ids (kept when a reloaded job's list lives in its markers)
 
   /// Returns "tenant acme", "tool github", "user acme:alice", "1234 ids", "all".
   std::string Describe() const;
@@ -69,6 +70,7 @@ struct JobItem {
   int64_t next_at_ms = 0;  // retry_wait: not before
   int64_t updated_ms = 0;
   std::string detail;      // last answer or the manual action: never a secret
+  uint32_t limited = 0;    // "too many requests" answers in this run (not stored)
 };
 
 /// Returns the revocation rank of a credential, 0 first: admin/write scopes, sensitive tools
