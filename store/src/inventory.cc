@@ -3,6 +3,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "rocks_status.h"
 #include "schema.h"
 
 namespace sever {
@@ -18,9 +19,6 @@ bool matches(const Credential& c, State effective, const InventoryFilter& f, int
   return true;
 }
 
-Status io(const rocksdb::Status& s, const char* what) {
-  return s.ok() ? Status::Ok() : Status::IoError(std::string(what) + ": " + s.ToString());
-}
 
 // Walks an index column family under `prefix`, looking each record up by (tenant, id).
 Status scan_index(const Store& store, size_t cf, const std::string& prefix, bool tool_index,
@@ -36,7 +34,7 @@ Status scan_index(const Store& store, size_t cf, const std::string& prefix, bool
     // by_tool: tool\0tenant\0id; by_user: tenant\0user\0id.
     SEVER_RETURN_IF_ERROR(tool_index ? visit(b, c, &go) : visit(a, c, &go));
   }
-  return io(it->status(), "scan index");
+  return detail::from_rocks(it->status(), "scan index");
 }
 
 }  // namespace
@@ -82,7 +80,7 @@ Status scan_inventory(const Store& store, const InventoryFilter& filter, int64_t
     SEVER_RETURN_IF_ERROR(decode_record(tenant, id, it->value().ToStringView(), &c));
     emit(c, &go);
   }
-  return io(it->status(), "scan records");
+  return detail::from_rocks(it->status(), "scan records");
 }
 
 Result<Report> build_report(const Store& store, const InventoryFilter& filter, int64_t now,

@@ -6,6 +6,7 @@
 
 #include "coding.h"
 #include "sever/store/crypto.h"
+#include "rocks_status.h"
 #include "schema.h"
 
 namespace sever {
@@ -31,10 +32,6 @@ class CounterMerge final : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "sever.u64add"; }
 };
 
-Status rocks(const rocksdb::Status& s, const char* what) {
-  if (s.ok()) return Status::Ok();
-  return Status::IoError(std::string(what) + ": " + s.ToString());
-}
 
 }  // namespace
 
@@ -103,7 +100,7 @@ Result<uint64_t> Keyring::Encryptions(const std::string& key) const {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), counters_cf_, key, &v);
   if (s.IsNotFound()) return uint64_t{0};
-  SEVER_RETURN_IF_ERROR(rocks(s, "read DEK counter"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(s, "read DEK counter"));
   return load_le64(v);
 }
 
@@ -122,7 +119,7 @@ Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant) const {
     SEVER_ASSIGN_OR_RETURN(e.encryptions, Encryptions(std::string(k)));
     out.push_back(std::move(e));
   }
-  SEVER_RETURN_IF_ERROR(rocks(it->status(), "scan DEKs"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "scan DEKs"));
   return out;
 }
 
@@ -151,7 +148,7 @@ Result<std::shared_ptr<const SecretBytes>> Keyring::Key(std::string_view tenant,
     return Status::NotFound("tenant " + std::string(tenant) + " has no DEK version " +
                             std::to_string(version));
   }
-  SEVER_RETURN_IF_ERROR(rocks(s, "read DEK"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(s, "read DEK"));
   DekEntry e;
   SEVER_RETURN_IF_ERROR(Decode(tenant, version, value, &e));
   if (e.state == DekState::destroyed || e.wrapped.empty()) {

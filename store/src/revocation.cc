@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coding.h"
+#include "rocks_status.h"
 #include "schema.h"
 #include "sever/store/catalog.h"
 #include "sever/store/crypto.h"
@@ -24,9 +25,6 @@ constexpr size_t kBatch = 10'000;
 constexpr std::array<std::string_view, kItemStateCount> kItemStateNames = {
     "pending", "in_flight", "revoked", "already_gone", "manual", "retry_wait", "dead_letter"};
 
-Status io(const rocksdb::Status& s, const std::string& what) {
-  return s.ok() ? Status::Ok() : Status::IoError(what + ": " + s.ToString());
-}
 
 // Freeze marker keys: the scope kind, then its names.
 std::string freeze_all() { return "all"; }
@@ -259,7 +257,7 @@ Result<std::optional<std::string>> frozen_by(const Store& store, const Credentia
   auto st = store.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
   for (size_t i = 0; i < st.size(); ++i) {
     if (st[i].ok()) return std::optional<std::string>(values[i]);
-    if (!st[i].IsNotFound()) SEVER_RETURN_IF_ERROR(io(st[i], "read freeze markers"));
+    if (!st[i].IsNotFound()) SEVER_RETURN_IF_ERROR(detail::from_rocks(st[i], "read freeze markers"));
   }
   return std::optional<std::string>();
 }
@@ -275,7 +273,7 @@ static Status reload_ids(const Store& store, JobSpec& job) {
       job.scope.ids.emplace_back(std::string(tenant), std::string(id));
     }
   }
-  return io(it->status(), "scan freeze markers");
+  return detail::from_rocks(it->status(), "scan freeze markers");
 }
 
 Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
@@ -302,7 +300,7 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
     batch.Put(store.cf(schema::kJobItems), key, encode_item(it));
     ++n;
     if (batch.Count() >= kBatch) {
-      failure = io(store.db()->Write({}, &batch), "write job items");
+      failure = detail::from_rocks(store.db()->Write({}, &batch), "write job items");
       batch.Clear();
     }
     return failure.ok();
@@ -331,7 +329,7 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
     }));
   }
   SEVER_RETURN_IF_ERROR(failure);
-  SEVER_RETURN_IF_ERROR(io(store.db()->Write({}, &batch), "write job items"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(store.db()->Write({}, &batch), "write job items"));
   job.items = n;
   job.materialized = true;
   SEVER_RETURN_IF_ERROR(save_job(store, job, "revoke.materialize"));
@@ -342,7 +340,7 @@ Result<JobSpec> load_job(const Store& store, const std::string& id) {
   std::string v;
   auto s = store.db()->Get({}, store.cf(schema::kJobs), id, &v);
   if (s.IsNotFound()) return Status::NotFound("no job " + id);
-  SEVER_RETURN_IF_ERROR(io(s, "read job"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(s, "read job"));
   JobSpec j;
   SEVER_RETURN_IF_ERROR(parse_job(v, &j));
   return j;
@@ -356,7 +354,7 @@ Result<std::vector<JobSpec>> list_jobs(const Store& store) {
     SEVER_RETURN_IF_ERROR(parse_job(it->value().ToStringView(), &j));
     out.push_back(std::move(j));
   }
-  SEVER_RETURN_IF_ERROR(io(it->status(), "scan jobs"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "scan jobs"));
   return out;
 }
 
@@ -379,7 +377,7 @@ Status scan_items(const Store& store, const std::string& job,
     SEVER_RETURN_IF_ERROR(decode_item(job, it->key().ToStringView(), it->value().ToStringView(), &item));
     if (!fn(item)) break;
   }
-  return io(it->status(), "scan job items");
+  return detail::from_rocks(it->status(), "scan job items");
 }
 
 Result<JobCounts> count_items(const Store& store, const std::string& job) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db_options.h"
+#include "rocks_status.h"
 #include "schema.h"
 #include "sever/store/crypto.h"
 #include "sever/store/lifecycle.h"
@@ -23,10 +24,6 @@ constexpr std::string_view kAuditKeyContext = "sever.audit-key.v1";
 // The known block wrapped as the KEK check value.
 constexpr std::string_view kKekCheckPlain = "sever master key check block v1.";
 
-Status rocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  return Status::IoError(what + ": " + s.ToString());
-}
 
 bool dir_is_empty_or_absent(const std::string& dir) {
   std::error_code ec;
@@ -62,7 +59,7 @@ Result<std::unique_ptr<Store>> Store::OpenDb(const StoreOptions& options, bool c
   if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
     return Status::Refused("store " + options.data_dir + " is in use by another process");
   }
-  SEVER_RETURN_IF_ERROR(rocks(s, "open store " + options.data_dir));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(s, "open store " + options.data_dir));
   store->db_.reset(raw);
   store->write_options_.sync = options.sync_writes;
   store->keyring_ = std::make_unique<Keyring>(raw, store->cfs_[schema::kKeys],
@@ -151,7 +148,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     auto descs = detail::cf_descriptors();
     auto s = rocksdb::DB::OpenForReadOnly(detail::db_options(), options.data_dir,
                                           {descs[schema::kMeta]}, &hs, &ro);
-    SEVER_RETURN_IF_ERROR(rocks(s, "open store " + options.data_dir));
+    SEVER_RETURN_IF_ERROR(detail::from_rocks(s, "open store " + options.data_dir));
     rocksdb::ReadOptions rd;
     auto s1 = ro->Get(rd, hs[0], schema::kMetaFormat, &format);
     auto s2 = ro->Get(rd, hs[0], schema::kMetaKekCheck, &check);
@@ -190,7 +187,7 @@ Status Store::Commit(rocksdb::WriteBatch* batch, const std::vector<AuditEvent>& 
   auto rows = audit_->Prepare(events, now_unix_ms(), &next, &head_value);
   for (auto& [k, v] : rows) batch->Put(cfs_[schema::kAudit], k, v);
   if (!rows.empty()) batch->Put(cfs_[schema::kMeta], schema::kMetaAuditHead, head_value);
-  SEVER_RETURN_IF_ERROR(rocks(db_->Write(write_options_, batch), "commit"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(db_->Write(write_options_, batch), "commit"));
   audit_->Advance(std::move(next));
   return Status::Ok();
 }
@@ -207,7 +204,7 @@ Result<Credential> Store::GetRecord(std::string_view tenant, std::string_view id
   if (s.IsNotFound()) {
     return Status::NotFound("no credential " + std::string(tenant) + "/" + std::string(id));
   }
-  SEVER_RETURN_IF_ERROR(rocks(s, "read credential"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(s, "read credential"));
   Credential c;
   SEVER_RETURN_IF_ERROR(decode_record(tenant, id, value, &c));
   return c;
