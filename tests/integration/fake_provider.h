@@ -46,14 +46,7 @@ class Background {
     out_path_ = base + ".out";
     err_path_ = base + ".err";
     for (const auto& a : argv) command_ += (command_.empty() ? "" : " ") + a;
-    std::vector<std::string> env_strings = detail::child_environment(o);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args_copy = argv;
-    std::vector<char*> args;
-    for (auto& s : args_copy) args.push_back(s.data());
-    args.push_back(nullptr);
+    detail::ExecVectors exec(argv, o);
     int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -65,7 +58,7 @@ class Background {
       ::dup2(out, 1);
       ::dup2(err, 2);
       ::signal(SIGPIPE, SIG_DFL);
-      ::execve(args[0], args.data(), envp.data());
+      ::execve(exec.args()[0], exec.args(), exec.envp());
       ::_exit(127);
     }
     ::close(out);

@@ -53,6 +53,8 @@ extern char** environ;
 #error "SEVER_BIN_DIR must name the directory of the built sever binaries"
 #endif
 
+#include "support/temp_dir.h"
+
 namespace sever::itest {
 
 namespace fs = std::filesystem;
@@ -113,6 +115,27 @@ inline std::vector<std::string> child_environment(const RunOptions& o) {
   return out;
 }
 
+/// The argv and envp arrays of a child, prepared before fork (no allocation after it). Not
+/// movable: the char pointers point into its own strings.
+class ExecVectors {
+ public:
+  ExecVectors(const std::vector<std::string>& argv, const RunOptions& o)
+      : env_strings_(child_environment(o)), arg_strings_(argv) {
+    for (auto& s : env_strings_) envp_.push_back(s.data());
+    envp_.push_back(nullptr);
+    for (auto& s : arg_strings_) args_.push_back(s.data());
+    args_.push_back(nullptr);
+  }
+  ExecVectors(const ExecVectors&) = delete;
+  ExecVectors& operator=(const ExecVectors&) = delete;
+  char** args() { return args_.data(); }
+  char** envp() { return envp_.data(); }
+
+ private:
+  std::vector<std::string> env_strings_, arg_strings_;
+  std::vector<char*> envp_, args_;
+};
+
 }  // namespace detail
 
 /// Runs argv[0] (a path) with the arguments; captures stdout and stderr separately, feeds
@@ -123,14 +146,7 @@ inline RunResult run_process(const std::vector<std::string>& argv, const RunOpti
   ::signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test with SIGPIPE
 
   // Everything the child needs is prepared before fork: no allocation after it.
-  std::vector<std::string> env_strings = detail::child_environment(o);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args_copy = argv;
-  std::vector<char*> args;
-  for (auto& s : args_copy) args.push_back(s.data());
-  args.push_back(nullptr);
+  detail::ExecVectors exec(argv, o);
 
   int in_pipe[2] = {-1, -1}, out_pipe[2], err_pipe[2], exec_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
@@ -163,7 +179,7 @@ inline RunResult run_process(const std::vector<std::string>& argv, const RunOpti
     if (cwd != nullptr && ::chdir(cwd) != 0) {
       err = errno;
     } else {
-      ::execve(args[0], args.data(), envp.data());
+      ::execve(exec.args()[0], exec.args(), exec.envp());
       err = errno;
     }
     ssize_t ignored = ::write(exec_pipe[1], &err, sizeof err);
@@ -290,28 +306,9 @@ inline int file_mode(const fs::path& p) {
 }
 
 /// A fresh private temporary directory, removed (recursively) when destroyed.
-class TempDir {
+class TempDir : public sever::testing::TempDir {
  public:
-  explicit TempDir(const std::string& prefix = "sever-itest-") {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + prefix + "XXXXXX";
-    std::vector<char> b(tmpl.begin(), tmpl.end());
-    b.push_back('\0');
-    if (::mkdtemp(b.data()) != nullptr) path_ = b.data();
-  }
-  ~TempDir() {
-    if (!path_.empty()) {
-      std::error_code ec;
-      fs::remove_all(path_, ec);
-    }
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  explicit TempDir(const std::string& prefix = "sever-itest-") : sever::testing::TempDir(prefix) {}
 };
 
 /// One file's state in a directory snapshot.

@@ -9,13 +9,14 @@ namespace sever::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "sever-test-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
+  /// Creates $TMPDIR (else /tmp) / prefix + 6 random characters, mode 0700.
+  explicit TempDir(const std::string& prefix = "sever-test-") {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
   }
   ~TempDir() {
     std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
