@@ -44,7 +44,6 @@ class Supervisor {
   }
 
   Result<RunProgress> Run(const std::function<void(const RunProgress&)>& progress) {
-    SEVER_RETURN_IF_ERROR(reset_in_flight(store_, job_.id).status());
     providers::HttpClientOptions ho;
     ho.max_in_flight = options_.max_in_flight;
     SEVER_ASSIGN_OR_RETURN(http_, providers::HttpClient::Start(ho));
@@ -93,7 +92,8 @@ class Supervisor {
     return cfg;
   }
 
-  // Sends every non-final item, in rank order, to its dispatcher.
+  // Sends every non-final item, in rank order, to its dispatcher. Items a crash left in_flight
+  // are non-final too, so they are sent again here without a separate reset pass.
   Status Route() {
     Status s = scan_items(store_, job_.id, [&](const JobItem& item) {
       if (is_final(item.state)) return true;
