@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "sever/actors/revocation_run.h"
-#include "sever/providers/providers_file.h"
 #include "sever/store/time.h"
 
 namespace sever::cli {
@@ -71,6 +70,11 @@ int run_job(Store& store, JobSpec& job, const RunFlags& flags) {
   const std::string file = flags.providers_file.empty() ? job.providers_file : flags.providers_file;
   auto providers = providers::load_providers(file);
   if (!providers.ok()) return fail(providers.status());
+  return run_job(store, job, *providers, flags);
+}
+
+int run_job(Store& store, JobSpec& job, const providers::ProviderSet& providers,
+            const RunFlags& flags) {
   if (!job.materialized) {
     auto n = materialize_job(store, job, now_unix());
     if (!n.ok()) return fail(n.status());
@@ -79,7 +83,7 @@ int run_job(Store& store, JobSpec& job, const RunFlags& flags) {
   ProgressView view(!flags.no_progress && flags.format != Format::json && isatty(2));
   actors::RunOptions o;
   o.actor = "revoker:" + job.id;
-  auto r = actors::run_revocation(store, job, *providers, o,
+  auto r = actors::run_revocation(store, job, providers, o,
                                   [&](const actors::RunProgress& p) { view.Draw(p); });
   if (!r.ok()) return fail(r.status().Prefixed("job " + job.id));
   const auto& a = r->all;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli.h"
+#include "sever/providers/providers_file.h"
 #include "sever/store/revocation.h"
 
 namespace sever::cli {
@@ -14,9 +15,13 @@ struct RunFlags {
   Format format = Format::table;
 };
 
-/// Materializes the job if needed, runs it to the end, prints the summary (a table, or JSON
-/// with --format json) and returns the exit code: 0, 4 when items ended dead-lettered or
-/// manual, or the failure's code.
+/// Materializes the job if needed, runs it to the end with `providers`, prints the summary (a
+/// table, or JSON with --format json) and returns the exit code: 0, 4 when items ended
+/// dead-lettered or manual, or the failure's code.
+int run_job(Store& store, JobSpec& job, const providers::ProviderSet& providers,
+            const RunFlags& flags);
+
+/// Loads the providers a job runs with (--providers over the job's own file), then run_job.
 int run_job(Store& store, JobSpec& job, const RunFlags& flags);
 
 }  // namespace sever::cli
