@@ -32,6 +32,7 @@ namespace {
 constexpr uint64_t kImportHeadroom = uint64_t{1} << 24;
 constexpr uint8_t kPut = 0, kDelete = 1;
 constexpr size_t kBatchBytes = 1 << 20;  // lines handed to a worker at once
+constexpr size_t kMaxLine = 1 << 20;     // the LineReader's limit
 
 using MaybeArg = std::optional<rocksdb::IngestExternalFileArg>;
 
@@ -211,7 +212,7 @@ class Importer {
  private:
   // Reads lines and deals them to the workers in batches, round robin; stops at a fault.
   Status Distribute(std::FILE* in) {
-    detail::LineReader reader(in);
+    detail::LineReader reader(in, kMaxLine);
     std::string_view line;
     Batch batch;
     size_t next = 0;
@@ -223,7 +224,9 @@ class Importer {
     while (first_fault_.load() == UINT64_MAX && reader.Next(&line)) {
       if (batch.text.empty()) {
         batch.first_line = reader.line_number();
-        batch.text.reserve(kBatchBytes + line.size() + 1);
+        // Room for the largest batch up front: a reallocation would free a copy of plaintext
+        // secrets without zeroizing it.
+        batch.text.reserve(kBatchBytes + kMaxLine + 1);
       }
       batch.text.append(line).push_back('\n');
       if (batch.text.size() >= kBatchBytes) send();
