@@ -17,57 +17,85 @@ double now_s() {
 
 struct Waiting {
   double at;
-  JobItem item;
+  Work work;
   bool operator>(const Waiting& o) const { return at > o.at; }
 };
 
 struct DispatcherState {
   DispatcherSetup setup;
   std::unique_ptr<Pacer> pacer;
-  std::deque<JobItem> ready;
+  std::shared_ptr<Inbox> inbox = std::make_shared<Inbox>();
+  std::deque<Work> ready;
   std::priority_queue<Waiting, std::vector<Waiting>, std::greater<>> waiting;  // retry_wait
-  std::unordered_map<uint64_t, JobItem> in_flight;
+  std::unordered_map<uint64_t, Work> in_flight;
   uint64_t next_slot = 0;
   double pump_at = 0;  // a pump is scheduled for this time (0: none)
+  std::string gave_up;  // why the queue was dead-lettered: so are later items, while down
+  ItemBatch updates;   // transitions not yet sent to the writer
+  Report report;       // counters not yet sent to the supervisor
 };
 
 using Self = caf::stateful_actor<DispatcherState>;
 
-void finish(Self* self, JobItem& item, ItemState state, std::string detail, Report report) {
+// Records a transition; final ones count as finished. Sent by flush().
+void finish(Self* self, JobItem& item, ItemState state, std::string detail) {
+  auto& s = self->state;
   item.state = state;
   item.detail = std::move(detail);
   item.updated_ms = now_unix_ms();
-  report.state = is_final(state) ? state : ItemState::pending;
-  self->send(self->state.setup.writer, update_atom::value, item);
-  self->send(self->state.setup.supervisor, report_atom::value, std::move(report));
+  ProviderProgress& d = s.report.delta;
+  switch (state) {
+    case ItemState::revoked: ++d.revoked; break;
+    case ItemState::already_gone: ++d.already_gone; break;
+    case ItemState::manual: ++d.manual; break;
+    case ItemState::dead_letter: ++d.dead_letter; break;
+    default: break;
+  }
+  if (is_final(state)) ++s.report.finished;
+  s.updates.push_back(item);
 }
 
-// Reads the credential and builds the request; false when the item ended without one.
-bool prepare(Self* self, JobItem& item, providers::HttpRequest* req) {
+// Sends the transitions and counters gathered by one handler: to the writer first, so that
+// what the supervisor counts is on its way to the store.
+void flush(Self* self) {
   auto& s = self->state;
-  Report r{s.setup.config->name};
+  if (!s.updates.empty()) {
+    self->send(s.setup.writer, update_atom::value, std::move(s.updates));
+    s.updates = ItemBatch();
+  }
+  const ProviderProgress& d = s.report.delta;
+  if (s.report.finished > 0 || d.requests > 0 || d.retries > 0) {
+    self->send(s.setup.supervisor, report_atom::value, s.report);
+    s.report = Report();
+    s.report.dispatcher = s.setup.index;
+  }
+}
+
+// Decrypts the secret and builds the request; false when the item ended without one.
+bool prepare(Self* self, Work& w, providers::HttpRequest* req) {
+  auto& s = self->state;
+  JobItem& item = w.item;
   if (!s.setup.adapter->has_api()) {
-    finish(self, item, ItemState::manual, s.setup.config->manual_action, r);
+    finish(self, item, ItemState::manual, s.setup.config->manual_action);
     return false;
   }
-  auto rec = s.setup.store->GetRecord(item.tenant, item.id);
-  if (!rec.ok()) {
-    finish(self, item, ItemState::dead_letter, rec.status().message(), r);
+  if (!w.has_record) {
+    finish(self, item, ItemState::dead_letter, w.read_error);
     return false;
   }
-  if (rec->sealed.empty()) {  // another job confirmed it already
-    finish(self, item, ItemState::already_gone, "secret already erased after revocation", r);
+  if (w.record.sealed.empty()) {  // another job confirmed it already
+    finish(self, item, ItemState::already_gone, "secret already erased after revocation");
     return false;
   }
   providers::RevokeItem ri;
   ri.tenant = item.tenant;
   ri.id = item.id;
   ri.tool = item.tool;
-  ri.kind = rec->kind;
+  ri.kind = w.record.kind;
   ri.client = item.client;
-  auto secret = s.setup.store->OpenSealed(*rec);
+  auto secret = s.setup.store->OpenSealed(w.record);  // kept sealed in w for a retry
   if (!secret.ok()) {
-    finish(self, item, ItemState::dead_letter, secret.status().message(), r);
+    finish(self, item, ItemState::dead_letter, secret.status().message());
     return false;
   }
   ri.token = std::move(secret).value();
@@ -75,7 +103,7 @@ bool prepare(Self* self, JobItem& item, providers::HttpRequest* req) {
   if (!built.ok()) {  // refused: no API for this kind of credential, a person must act
     const bool manual = built.status().code() == Code::refused;
     finish(self, item, manual ? ItemState::manual : ItemState::dead_letter,
-           built.status().message(), r);
+           built.status().message());
     return false;
   }
   *req = std::move(built).value();
@@ -94,27 +122,35 @@ void schedule(Self* self, double now) {
   self->delayed_send(self, delay, pump_atom::value);
 }
 
+// Sends what the pacer allows now, then schedules the next pump.
 void pump(Self* self) {
   auto& s = self->state;
   const double now = now_s();
   s.pump_at = 0;
   while (!s.waiting.empty() && s.waiting.top().at <= now) {
-    s.ready.push_back(std::move(const_cast<Waiting&>(s.waiting.top()).item));
+    s.ready.push_back(std::move(const_cast<Waiting&>(s.waiting.top()).work));
     s.waiting.pop();
   }
+  caf::actor me = caf::actor_cast<caf::actor>(self);
   while (!s.ready.empty() && s.pacer->TryAcquire(now)) {
-    JobItem item = std::move(s.ready.front());
+    Work w = std::move(s.ready.front());
     s.ready.pop_front();
     providers::HttpRequest req;
-    if (!prepare(self, item, &req)) {
+    if (!prepare(self, w, &req)) {
       s.pacer->OnPermanent(now);
       continue;
     }
     const uint64_t slot = s.next_slot++;
-    s.in_flight.emplace(slot, std::move(item));
-    caf::actor me = caf::actor_cast<caf::actor>(self);
-    s.setup.http->Submit(std::move(req), [me, slot](providers::HttpResponse r) {
-      caf::anon_send(me, done_atom::value, slot, std::make_shared<providers::HttpResponse>(std::move(r)));
+    s.in_flight.emplace(slot, std::move(w));
+    ++s.report.delta.requests;
+    s.setup.http->Submit(std::move(req), [me, inbox = s.inbox, slot](providers::HttpResponse r) {
+      bool wake;
+      {
+        std::lock_guard<std::mutex> lock(inbox->mu);
+        wake = inbox->responses.empty();
+        inbox->responses.emplace_back(slot, std::move(r));
+      }
+      if (wake) caf::anon_send(me, drain_atom::value);
     }, static_cast<long>(s.setup.config->timeout_s * 1000));
   }
   schedule(self, now);
@@ -123,83 +159,80 @@ void pump(Self* self) {
 // Dead-letters every queued item: `sever jobs retry` sends them again once the provider is back.
 void give_up(Self* self, const std::string& why) {
   auto& s = self->state;
+  s.gave_up = why;
   while (!s.waiting.empty()) {
-    s.ready.push_back(std::move(const_cast<Waiting&>(s.waiting.top()).item));
+    s.ready.push_back(std::move(const_cast<Waiting&>(s.waiting.top()).work));
     s.waiting.pop();
   }
-  for (auto& item : s.ready) {
-    finish(self, item, ItemState::dead_letter, why, Report{s.setup.config->name});
-  }
+  for (auto& w : s.ready) finish(self, w.item, ItemState::dead_letter, why);
   s.ready.clear();
 }
 
-void complete(Self* self, uint64_t slot, const ResponsePtr& resp) {
+// Classifies one answer and moves its item on.
+void complete(Self* self, uint64_t slot, const providers::HttpResponse& resp) {
   auto& s = self->state;
   auto it = s.in_flight.find(slot);
   if (it == s.in_flight.end()) return;
-  JobItem item = std::move(it->second);
+  Work w = std::move(it->second);
   s.in_flight.erase(it);
+  JobItem& item = w.item;
   const double now = now_s();
   providers::RevokeItem ri;  // classification needs the item's identity, not its secret
   ri.tenant = item.tenant;
   ri.id = item.id;
   ri.tool = item.tool;
   ri.client = item.client;
-  auto c = s.setup.adapter->Classify(*resp, ri, static_cast<double>(now_unix_ms()) / 1000);
-  Report r{s.setup.config->name, ItemState::pending, 1};
+  auto c = s.setup.adapter->Classify(resp, ri, static_cast<double>(now_unix_ms()) / 1000);
   ++item.attempts;
   switch (c.outcome) {
     case providers::Outcome::revoked:
-      s.pacer->OnSuccess(now);
-      s.pacer->Observe(now, c.rate);
-      finish(self, item, ItemState::revoked, c.detail, r);
-      break;
     case providers::Outcome::already_gone:
       s.pacer->OnSuccess(now);
       s.pacer->Observe(now, c.rate);
-      finish(self, item, ItemState::already_gone, c.detail, r);
+      finish(self, item,
+             c.outcome == providers::Outcome::revoked ? ItemState::revoked
+                                                      : ItemState::already_gone,
+             c.detail);
       break;
     case providers::Outcome::manual:
       s.pacer->OnPermanent(now);
-      finish(self, item, ItemState::manual, c.detail, r);
+      finish(self, item, ItemState::manual, c.detail);
       break;
     case providers::Outcome::failed:
       s.pacer->OnPermanent(now);
-      finish(self, item, ItemState::dead_letter, c.detail, r);
+      finish(self, item, ItemState::dead_letter, c.detail);
       break;
     case providers::Outcome::rate_limited:
       s.pacer->OnRateLimited(now, c.rate);
       --item.attempts;  // the provider said "later", not "no": it does not use up an attempt
-      r.limited = 1;
+      ++s.report.delta.limited;
       // ... unless it keeps saying so (a 503 + Retry-After may be an outage): bounded.
       if (++item.limited >= 4 * static_cast<uint32_t>(std::max(1, s.setup.config->max_attempts))) {
         finish(self, item, ItemState::dead_letter,
-               "still limited after " + std::to_string(item.limited) + " answers: " + c.detail, r);
+               "still limited after " + std::to_string(item.limited) + " answers: " + c.detail);
         break;
       }
-      s.ready.push_front(std::move(item));
-      self->send(s.setup.supervisor, report_atom::value, std::move(r));
+      s.ready.push_front(std::move(w));
       break;
     case providers::Outcome::retry:
       s.pacer->OnTransientFailure(now);
       if (s.pacer->given_up()) {  // the provider is down: dead-letter what waits, retry later
-        finish(self, item, ItemState::dead_letter, "provider unreachable: " + c.detail, r);
+        finish(self, item, ItemState::dead_letter, "provider unreachable: " + c.detail);
         give_up(self, "provider unreachable (circuit open, probes failed): " + c.detail);
         break;
       }
       if (static_cast<int>(item.attempts) >= s.setup.config->max_attempts) {
         finish(self, item, ItemState::dead_letter,
-               "gave up after " + std::to_string(item.attempts) + " attempts: " + c.detail, r);
+               "gave up after " + std::to_string(item.attempts) + " attempts: " + c.detail);
       } else {
         const double wait = std::max(s.pacer->Backoff(item.attempts), c.rate.retry_after.value_or(0));
         item.next_at_ms = now_unix_ms() + static_cast<int64_t>(wait * 1000);
-        r.retries = 1;
-        finish(self, item, ItemState::retry_wait, c.detail, r);  // durable: attempts count
-        s.waiting.push({now + wait, std::move(item)});
+        ++s.report.delta.retries;
+        finish(self, item, ItemState::retry_wait, c.detail);  // durable: attempts count
+        s.waiting.push({now + wait, std::move(w)});
       }
       break;
   }
-  pump(self);
 }
 
 caf::behavior dispatcher(Self* self, DispatcherSetup setup) {
@@ -208,23 +241,54 @@ caf::behavior dispatcher(Self* self, DispatcherSetup setup) {
   pc.max_concurrency = std::max(1, setup.config->max_concurrency);
   pc.initial_window = std::min(pc.max_concurrency, 8);
   self->state.pacer = std::make_unique<Pacer>(pc, setup.seed);
+  self->state.report.dispatcher = setup.index;
   self->state.setup = std::move(setup);
+  // A throwing handler ends the dispatcher with the reason in its down message (the supervisor
+  // restarts it) instead of CAF printing to stderr.
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      return caf::make_error(caf::sec::runtime_error, std::string("exception: ") + e.what());
+    } catch (...) {
+      return caf::make_error(caf::sec::runtime_error, "unknown exception");
+    }
+  });
   return {
-      [=](enqueue_atom, JobItem& item) {
+      [=](enqueue_atom, WorkBatch& batch) {
         auto& s = self->state;
-        const int64_t wait_ms = item.next_at_ms - now_unix_ms();
-        if (item.state == ItemState::retry_wait && wait_ms > 0) {
-          s.waiting.push({now_s() + wait_ms / 1000.0, std::move(item)});
-        } else {
-          s.ready.push_back(std::move(item));
+        const int64_t now_ms = now_unix_ms();
+        const bool down = !s.gave_up.empty() && s.pacer->given_up();
+        for (Work& w : batch) {
+          if (down) {
+            finish(self, w.item, ItemState::dead_letter, s.gave_up);
+            continue;
+          }
+          const int64_t wait_ms = w.item.next_at_ms - now_ms;
+          if (w.item.state == ItemState::retry_wait && wait_ms > 0) {
+            s.waiting.push({now_s() + wait_ms / 1000.0, std::move(w)});
+          } else {
+            s.ready.push_back(std::move(w));
+          }
         }
-        if (s.pump_at == 0) {
-          s.pump_at = now_s();
-          self->send(self, pump_atom::value);
-        }
+        pump(self);
+        flush(self);
       },
-      [=](pump_atom) { pump(self); },
-      [=](done_atom, uint64_t slot, const ResponsePtr& resp) { complete(self, slot, resp); },
+      [=](pump_atom) {
+        pump(self);
+        flush(self);
+      },
+      [=](drain_atom) {
+        auto& s = self->state;
+        std::vector<std::pair<uint64_t, providers::HttpResponse>> got;
+        {
+          std::lock_guard<std::mutex> lock(s.inbox->mu);
+          got.swap(s.inbox->responses);
+        }
+        for (auto& [slot, resp] : got) complete(self, slot, resp);
+        pump(self);
+        flush(self);
+      },
   };
 }
 

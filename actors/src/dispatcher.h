@@ -23,10 +23,13 @@ struct DispatcherSetup {
   providers::HttpClient* http = nullptr;              // outlives the dispatcher
   caf::actor writer;
   caf::actor supervisor;
+  uint32_t index = 0;  // names the dispatcher in its reports
   uint64_t seed = 1;
 };
 
-/// Spawns a dispatcher. It takes `enqueue_atom, JobItem` messages.
+/// Spawns a dispatcher. It takes `enqueue_atom, WorkBatch` messages and reports what became of
+/// them in batches (`report_atom, Report` to the supervisor, `update_atom, ItemBatch` to the
+/// writer, sent together).
 caf::actor spawn_dispatcher(caf::actor_system& sys, DispatcherSetup setup);
 
 }  // namespace sever::actors

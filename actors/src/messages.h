@@ -1,38 +1,65 @@
 // Internal: the messages the revocation actors exchange (CAF 0.17 atoms; in-process only).
+// Items and transitions travel in batches: one message per batch, not per item, so the
+// threads wake once per batch.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 
+#include "sever/actors/revocation_run.h"
 #include "sever/providers/http.h"
+#include "sever/store/record.h"
 #include "sever/store/revocation.h"
 
 namespace sever::actors {
 
-using enqueue_atom = caf::atom_constant<caf::atom("enqueue")>;  // supervisor → dispatcher: JobItem
+using enqueue_atom = caf::atom_constant<caf::atom("enqueue")>;  // supervisor → dispatcher: Work
 using pump_atom = caf::atom_constant<caf::atom("pump")>;        // dispatcher → itself
-using done_atom = caf::atom_constant<caf::atom("done")>;        // curl thread → dispatcher
-using update_atom = caf::atom_constant<caf::atom("update")>;    // dispatcher → writer: JobItem
+using drain_atom = caf::atom_constant<caf::atom("drain")>;      // curl thread → dispatcher
+using update_atom = caf::atom_constant<caf::atom("update")>;    // dispatcher → writer: items
 using flush_atom = caf::atom_constant<caf::atom("flush")>;      // → writer: commit now, reply
 using tick_atom = caf::atom_constant<caf::atom("tick")>;        // writer's own timer
 using report_atom = caf::atom_constant<caf::atom("report")>;    // dispatcher → supervisor
+using committed_atom = caf::atom_constant<caf::atom("committed")>;  // writer → supervisor
 
-/// A transfer's response, shared so the mailbox never copies its body.
-using ResponsePtr = std::shared_ptr<providers::HttpResponse>;
+/// One item to revoke with what the supervisor read for it: the credential's record (sealed
+/// secret, kind), or why it could not be read. Records are read by the supervisor, on its own
+/// thread, so dispatchers only decrypt.
+struct Work {
+  JobItem item;
+  Credential record;
+  bool has_record = false;
+  std::string read_error;  // set when the record could not be read
+};
+using WorkBatch = std::vector<Work>;
 
-/// What one completion changed, for the supervisor's counters.
+/// Item transitions for the store writer.
+using ItemBatch = std::vector<JobItem>;
+
+/// What a dispatcher did since its last report: counter deltas, and how many of the items it
+/// was given reached a final state (the supervisor then sends it more).
 struct Report {
-  std::string provider;
-  ItemState state = ItemState::pending;  // a final state, or pending when the item goes on
-  uint32_t requests = 0;
-  uint32_t limited = 0;
-  uint32_t retries = 0;
+  uint32_t dispatcher = 0;  // index given at spawn
+  uint32_t finished = 0;
+  ProviderProgress delta;   // total is unused
+};
+
+/// Responses the curl thread hands to one dispatcher. The callback appends under the lock and
+/// sends one drain message only when the inbox was empty, so a burst of completions costs one
+/// wake-up of the dispatcher.
+struct Inbox {
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, providers::HttpResponse>> responses;  // (slot, response)
 };
 
 }  // namespace sever::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sever::JobItem)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sever::actors::ResponsePtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sever::actors::WorkBatch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sever::actors::ItemBatch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sever::actors::Report)

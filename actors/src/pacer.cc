@@ -13,7 +13,7 @@ Pacer::Pacer(const PacerConfig& config, uint64_t seed)
       rate_(config.rate_per_s > 0 ? config.rate_per_s * config.headroom : 0),
       window_(std::clamp<double>(config.initial_window, 1, std::max(1, config.max_concurrency))),
       cooldown_(config.breaker_cooldown_s),
-      rng_(seed) {
+      rng_{seed} {
   capacity_ = rate_ > 0 ? std::max(1.0, rate_ * c_.burst_seconds) : 0;
   tokens_ = capacity_;
 }

@@ -1,6 +1,7 @@
 #include "sever/actors/revocation_run.h"
 
 #include <chrono>
+#include <deque>
 #include <unordered_map>
 
 #include "dispatcher.h"
@@ -14,11 +15,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void count(ProviderProgress& p, const Report& r) {
-  p.requests += r.requests;
-  p.limited += r.limited;
-  p.retries += r.retries;
-  switch (r.state) {
+constexpr size_t kReadChunk = 512;  // items read from the store at once
+
+void add(ProviderProgress& p, const ProviderProgress& d) {
+  p.revoked += d.revoked;
+  p.already_gone += d.already_gone;
+  p.manual += d.manual;
+  p.dead_letter += d.dead_letter;
+  p.requests += d.requests;
+  p.limited += d.limited;
+  p.retries += d.retries;
+}
+
+// Counts an item a previous run already finished.
+void count_final(ProviderProgress& p, ItemState s) {
+  switch (s) {
     case ItemState::revoked: ++p.revoked; break;
     case ItemState::already_gone: ++p.already_gone; break;
     case ItemState::manual: ++p.manual; break;
@@ -27,9 +38,12 @@ void count(ProviderProgress& p, const Report& r) {
   }
 }
 
-// The job supervisor. It lives on the caller's thread as a scoped actor: it routes the job's
-// items to dispatchers (one per provider and rate-limit key), counts what they report, watches
-// them, and ends the run when every item is final or the job is cancelled.
+// The job supervisor. It lives on the caller's thread as a scoped actor. It streams the job's
+// items from the store tool by tool (riskiest first), reads each credential's record, and
+// hands them in batches to dispatchers (one per provider and rate-limit key), never more than
+// dispatcher_queue per dispatcher: each report of finished items lets more in. It counts what
+// dispatchers report, restarts one that dies from the durable item states, and ends the run
+// when every item is final or the job is cancelled.
 class Supervisor {
  public:
   Supervisor(Store& store, JobSpec& job, const providers::ProviderSet& providers,
@@ -38,7 +52,7 @@ class Supervisor {
         system_(Configure(cfg_, options)), self_(system_) {}
 
   ~Supervisor() {
-    for (auto& [key, d] : dispatchers_) self_->send_exit(d, caf::exit_reason::user_shutdown);
+    for (auto& f : feeds_) self_->send_exit(f.actor, caf::exit_reason::user_shutdown);
     if (writer_) self_->send_exit(writer_, caf::exit_reason::user_shutdown);
     http_.reset();  // drains its callbacks before the actor system goes away
   }
@@ -48,21 +62,19 @@ class Supervisor {
     ho.max_in_flight = options_.max_in_flight;
     SEVER_ASSIGN_OR_RETURN(http_, providers::HttpClient::Start(ho));
     writer_ = spawn_store_writer(system_, store_, options_.writer_batch, options_.writer_interval_s,
-                                 options_.actor);
+                                 options_.actor, caf::actor_cast<caf::actor>(self_));
     const auto start = Clock::now();
-    SEVER_RETURN_IF_ERROR(Route());
+    SEVER_RETURN_IF_ERROR(OpenStreams());
+    for (size_t t = 0; t < streams_.size() && failure_.ok(); ++t) Refill(t, kFirstRead);
     auto last_report = start;
     auto last_cancel_check = start;
     bool cancelled = false;
-    while (progress_.all.done() < progress_.all.total && !cancelled) {
+    while (failure_.ok() && !cancelled && !Finished()) {
       self_->receive(
-          [&](report_atom, Report& r) {
-            count(progress_.all, r);
-            count(progress_.by_provider[r.provider], r);
-          },
-          [&](caf::down_msg& d) { failure_ = Status::Internal("a dispatcher died: " + system_.render(d.reason)); },
+          [&](report_atom, Report& r) { OnReport(r); },
+          [&](committed_atom, uint64_t n) { OnCommitted(n); },
+          [&](caf::down_msg& d) { OnDown(d); },
           caf::after(std::chrono::milliseconds(100)) >> [] {});
-      if (!failure_.ok()) break;
       const auto now = Clock::now();
       progress_.elapsed_s = std::chrono::duration<double>(now - start).count();
       if (now - last_report >= std::chrono::duration<double>(options_.progress_interval_s)) {
@@ -87,41 +99,256 @@ class Supervisor {
   }
 
  private:
+  // One tool's items, read from the store in rank order.
+  struct Stream {
+    std::string tool;
+    const providers::ProviderConfig* config = nullptr;
+    const providers::Adapter* adapter = nullptr;
+    std::string cursor;  // key of the last item read
+    bool exhausted = false;
+    size_t backlog = 0;  // items held for its busy dispatchers
+  };
+
+  // One dispatcher and what the supervisor knows of it.
+  struct Feed {
+    caf::actor actor;
+    std::string key;  // provider / rate key
+    size_t stream = 0;
+    size_t outstanding = 0;   // given to it, not yet final
+    std::deque<Work> backlog;  // read for it while it was full
+    int restarts = 0;
+  };
+
   static caf::actor_system_config& Configure(caf::actor_system_config& cfg, const RunOptions& o) {
     cfg.set("scheduler.max-threads", o.scheduler_threads);
     return cfg;
   }
 
-  // Sends every non-final item, in rank order, to its dispatcher. Items a crash left in_flight
-  // are non-final too, so they are sent again here without a separate reset pass.
-  Status Route() {
-    Status s = scan_items(store_, job_.id, [&](const JobItem& item) {
-      if (is_final(item.state)) return true;
-      const providers::ProviderConfig& cfg = providers_.For(item.tool);
-      const providers::Adapter* adapter = providers::find_adapter(cfg.adapter);
-      if (adapter == nullptr) {
-        failure_ = Status::InvalidArgument("provider " + cfg.name + ": no adapter " + cfg.adapter);
-        return false;
+  bool Finished() const {
+    if (live_ > 0) return false;
+    for (const Stream& s : streams_) {
+      if (!s.exhausted) return false;
+    }
+    return true;
+  }
+
+  Status OpenStreams() {
+    SEVER_ASSIGN_OR_RETURN(std::vector<std::string> tools, job_tools(store_, job_.id));
+    for (std::string& tool : tools) {
+      Stream s;
+      s.config = &providers_.For(tool);
+      s.adapter = providers::find_adapter(s.config->adapter);
+      if (s.adapter == nullptr) {
+        return Status::InvalidArgument("provider " + s.config->name + ": no adapter " +
+                                       s.config->adapter);
       }
-      providers::RevokeItem ri;
-      ri.tenant = item.tenant;
-      ri.tool = item.tool;
-      ri.client = item.client;
-      const std::string key = cfg.name + "/" + adapter->rate_key(ri);
-      auto it = dispatchers_.find(key);
-      if (it == dispatchers_.end()) {
-        DispatcherSetup d{key, &store_, adapter, &cfg, http_.get(), writer_,
-                          caf::actor_cast<caf::actor>(self_), options_.seed + dispatchers_.size()};
-        it = dispatchers_.emplace(key, spawn_dispatcher(system_, std::move(d))).first;
-        self_->monitor(it->second);
+      auto n = job_.tool_items.find(tool);
+      const uint64_t total = n == job_.tool_items.end() ? 0 : n->second;
+      progress_.all.total += total;
+      progress_.by_provider[s.config->name].total += total;
+      s.tool = std::move(tool);
+      streams_.push_back(std::move(s));
+    }
+    return Status::Ok();
+  }
+
+  // Returns the dispatcher for an item of the stream, spawning it on first use.
+  size_t FeedFor(size_t stream, const JobItem& item) {
+    const Stream& st = streams_[stream];
+    providers::RevokeItem ri;
+    ri.tenant = item.tenant;
+    ri.tool = item.tool;
+    ri.client = item.client;
+    std::string key = st.config->name + "/" + st.adapter->rate_key(ri);
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) return it->second;
+    const size_t index = feeds_.size();
+    Feed f;
+    f.key = key;
+    f.stream = stream;
+    f.actor = SpawnFor(index, stream, key);
+    feeds_.push_back(std::move(f));
+    by_key_.emplace(std::move(key), index);
+    return index;
+  }
+
+  caf::actor SpawnFor(size_t index, size_t stream, const std::string& key) {
+    const Stream& st = streams_[stream];
+    DispatcherSetup d{key,  &store_, st.adapter, st.config, http_.get(), writer_,
+                      caf::actor_cast<caf::actor>(self_), static_cast<uint32_t>(index),
+                      options_.seed + index};
+    caf::actor a = spawn_dispatcher(system_, std::move(d));
+    self_->monitor(a);
+    return a;
+  }
+
+  // Reads what the dispatcher needs to revoke the item: its record (not for tools without an
+  // API, whose items only become manual).
+  Work MakeWork(const Stream& st, JobItem&& item) {
+    Work w;
+    if (st.adapter->has_api()) {
+      auto rec = store_.GetRecord(item.tenant, item.id);
+      if (rec.ok()) {
+        w.record = std::move(rec).value();
+        w.has_record = true;
+      } else {
+        w.read_error = rec.status().message();
       }
-      ++progress_.all.total;
-      ++progress_.by_provider[cfg.name].total;
-      self_->send(it->second, enqueue_atom::value, item);
-      return true;
-    });
-    SEVER_RETURN_IF_ERROR(s);
-    return failure_;
+    }
+    w.item = std::move(item);
+    return w;
+  }
+
+  bool Hungry(const Feed& f) const {
+    return f.backlog.empty() && f.outstanding < options_.dispatcher_queue / 2;
+  }
+
+  // Items read and not yet durably final: in dispatchers and backlogs, or finished and on
+  // their way through the writer.
+  bool Full() const {
+    return live_ + std::max<int64_t>(uncommitted_, 0) >= options_.max_live;
+  }
+
+  static constexpr size_t kFirstRead = ~size_t{0};
+
+  // Reads the stream's next items and hands them out, until the dispatcher `trigger` (the one
+  // that asked, or kFirstRead: one chunk) has enough, the stream ends, or its backlog is full.
+  void Refill(size_t stream, size_t trigger) {
+    std::unordered_map<size_t, WorkBatch> out;
+    bool first = true;
+    std::vector<JobItem> items;
+    while (failure_.ok()) {
+      Stream& st = streams_[stream];
+      if (st.exhausted || st.backlog >= options_.tool_backlog) break;
+      if (Full()) {
+        starved_.emplace_back(stream, trigger);
+        break;
+      }
+      if (trigger != kFirstRead ? !Hungry(feeds_[trigger]) : !first) break;
+      first = false;
+      items.clear();
+      auto done = read_tool_items(store_, job_.id, st.tool, &st.cursor, kReadChunk, &items);
+      if (!done.ok()) {
+        failure_ = done.status();
+        break;
+      }
+      st.exhausted = *done;
+      for (JobItem& item : items) {
+        if (is_final(item.state)) {  // finished by an earlier run
+          count_final(progress_.all, item.state);
+          count_final(progress_.by_provider[st.config->name], item.state);
+          continue;
+        }
+        const size_t fi = FeedFor(stream, item);
+        Feed& f = feeds_[fi];
+        Work w = MakeWork(streams_[stream], std::move(item));
+        ++live_;
+        if (f.backlog.empty() && f.outstanding < options_.dispatcher_queue) {
+          ++f.outstanding;
+          out[fi].push_back(std::move(w));
+        } else {
+          f.backlog.push_back(std::move(w));
+          ++streams_[stream].backlog;
+        }
+      }
+    }
+    for (auto& [fi, batch] : out) self_->send(feeds_[fi].actor, enqueue_atom::value, std::move(batch));
+  }
+
+  // Moves the dispatcher's backlog into it while it has room.
+  void Release(size_t fi) {
+    Feed& f = feeds_[fi];
+    WorkBatch batch;
+    while (!f.backlog.empty() && f.outstanding < options_.dispatcher_queue) {
+      batch.push_back(std::move(f.backlog.front()));
+      f.backlog.pop_front();
+      --streams_[f.stream].backlog;
+      ++f.outstanding;
+    }
+    if (!batch.empty()) self_->send(f.actor, enqueue_atom::value, std::move(batch));
+  }
+
+  void OnReport(const Report& r) {
+    if (r.dispatcher >= feeds_.size()) return;
+    Feed& f = feeds_[r.dispatcher];
+    add(progress_.all, r.delta);
+    add(progress_.by_provider[streams_[f.stream].config->name], r.delta);
+    const size_t n = std::min<size_t>(r.finished, f.outstanding);
+    f.outstanding -= n;
+    live_ -= n;
+    uncommitted_ += static_cast<int64_t>(n);
+    Release(r.dispatcher);
+    if (Hungry(f)) Refill(f.stream, r.dispatcher);
+    RetryStarved();
+  }
+
+  // The writer made n final transitions durable: streams and dispatchers that went hungry while
+  // too much was in flight may read again.
+  void OnCommitted(uint64_t n) {
+    uncommitted_ -= static_cast<int64_t>(n);
+    RetryStarved();
+  }
+
+  void RetryStarved() {
+    if (starved_.empty() || Full()) return;
+    std::vector<std::pair<size_t, size_t>> starved;
+    starved.swap(starved_);
+    for (auto [stream, trigger] : starved) {
+      if (Full()) {
+        starved_.emplace_back(stream, trigger);
+      } else if (trigger == kFirstRead || Hungry(feeds_[trigger])) {
+        Refill(stream, trigger);
+      }
+    }
+  }
+
+  // A dispatcher died: what it held is lost from memory but not from the store. Once the
+  // writer has committed everything it sent, its non-final items (up to the stream's cursor)
+  // are read again and given to a new dispatcher of the same key.
+  void OnDown(const caf::down_msg& d) {
+    size_t fi = feeds_.size();
+    for (size_t i = 0; i < feeds_.size(); ++i) {
+      if (feeds_[i].actor.address() == d.source) fi = i;
+    }
+    if (fi == feeds_.size()) return;  // not a dispatcher of this run
+    Feed& f = feeds_[fi];
+    const std::string why = system_.render(d.reason);
+    if (++f.restarts > options_.max_restarts) {
+      failure_ = Status::Internal("dispatcher " + f.key + " died " + std::to_string(f.restarts) +
+                                  " times, last: " + why);
+      return;
+    }
+    Status flushed = Flush();
+    if (!flushed.ok()) {
+      failure_ = flushed;
+      return;
+    }
+    const size_t stream = f.stream;
+    Stream& st = streams_[stream];
+    live_ -= f.outstanding + f.backlog.size();
+    st.backlog -= f.backlog.size();
+    f.backlog.clear();
+    f.outstanding = 0;
+    std::string cursor;
+    std::vector<JobItem> items;
+    bool done = st.cursor.empty();
+    while (!done) {
+      items.clear();
+      auto r = read_tool_items(store_, job_.id, st.tool, &cursor, kReadChunk, &items, st.cursor);
+      if (!r.ok()) {
+        failure_ = r.status();
+        return;
+      }
+      done = *r;
+      for (JobItem& item : items) {
+        if (is_final(item.state) || FeedFor(stream, item) != fi) continue;
+        feeds_[fi].backlog.push_back(MakeWork(st, std::move(item)));
+        ++st.backlog;
+        ++live_;
+      }
+    }
+    feeds_[fi].actor = SpawnFor(fi, stream, feeds_[fi].key);
+    Release(fi);
   }
 
   // Waits until every transition received so far is durable.
@@ -142,7 +369,12 @@ class Supervisor {
   caf::scoped_actor self_;
   std::unique_ptr<providers::HttpClient> http_;
   caf::actor writer_;
-  std::unordered_map<std::string, caf::actor> dispatchers_;
+  std::vector<Stream> streams_;
+  std::vector<Feed> feeds_;
+  std::unordered_map<std::string, size_t> by_key_;
+  uint64_t live_ = 0;  // items read and not yet final: given to dispatchers or in backlogs
+  int64_t uncommitted_ = 0;     // reported final, not yet reported durable by the writer
+  std::vector<std::pair<size_t, size_t>> starved_;  // (stream, trigger) that found it Full()
   RunProgress progress_;
   Status failure_;
 };

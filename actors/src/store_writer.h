@@ -10,8 +10,9 @@
 namespace sever::actors {
 
 /// Spawns the writer. `flush_atom` requests are answered (with the number of items committed)
-/// once everything received before them is durable.
+/// once everything received before them is durable. After each commit it sends `notify`
+/// `committed_atom, n`: n final transitions are durable (the supervisor's back-pressure).
 caf::actor spawn_store_writer(caf::actor_system& sys, Store& store, size_t batch,
-                              double interval_s, std::string actor);
+                              double interval_s, std::string actor, caf::actor notify);
 
 }  // namespace sever::actors

@@ -3,14 +3,31 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
 
+#include "record_merge.h"
 #include "schema.h"
 #include "sever/store/keyring.h"
 
 namespace sever::detail {
+namespace {
+
+// The process's RocksDB memory: a block cache, and one memtable budget for all ten column
+// families together, so that a long write-heavy job (revocation, rotation) stays within
+// cache + 2 x memtables however many column families it writes.
+constexpr size_t kCacheBytes = 192 << 20;
+constexpr size_t kMemtableBytes = 64 << 20;
+
+const std::shared_ptr<rocksdb::Cache>& cache() {
+  static const std::shared_ptr<rocksdb::Cache> c = rocksdb::NewLRUCache(kCacheBytes);
+  return c;
+}
+
+}  // namespace
 
 rocksdb::DBOptions db_options() {
   rocksdb::DBOptions o;
+  o.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(kMemtableBytes);
   o.max_background_jobs = 2;
   o.bytes_per_sync = 1 << 20;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -20,9 +37,8 @@ rocksdb::DBOptions db_options() {
 }
 
 std::vector<rocksdb::ColumnFamilyDescriptor> cf_descriptors() {
-  static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256 << 20);
   rocksdb::BlockBasedTableOptions t;
-  t.block_cache = cache;
+  t.block_cache = cache();
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.block_size = 16 << 10;
   t.cache_index_and_filter_blocks = true;
@@ -37,7 +53,15 @@ std::vector<rocksdb::ColumnFamilyDescriptor> cf_descriptors() {
   for (size_t i = 0; i < schema::kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions o = base;
     if (i == schema::kDekCounters) o.merge_operator = make_counter_merge_operator();
-    if (i == schema::kCreds) o.compression = rocksdb::kNoCompression;  // sealed bytes dominate
+    if (i == schema::kCreds) {
+      o.compression = rocksdb::kNoCompression;  // sealed bytes dominate
+      o.merge_operator = make_record_merge_operator();
+      // Credentials are read at random (get, revocation): a small block makes a cache miss
+      // read and verify 4 KiB, not 16.
+      rocksdb::BlockBasedTableOptions small = t;
+      small.block_size = 4 << 10;
+      o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(small));
+    }
     out.emplace_back(schema::kCfNames[i], o);
   }
   return out;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coding.h"
+#include "record_merge.h"
 #include "rocks_status.h"
 #include "schema.h"
 #include "sever/store/catalog.h"
@@ -19,7 +20,7 @@
 namespace sever {
 namespace {
 
-constexpr uint8_t kItemFormat = 1;
+constexpr uint8_t kItemFormat = 2;
 constexpr size_t kBatch = 10'000;
 
 constexpr std::array<std::string_view, kItemStateCount> kItemStateNames = {
@@ -35,8 +36,14 @@ std::string freeze_id(std::string_view t, std::string_view id) { return schema::
 
 std::string item_prefix(std::string_view job) { return schema::prefix(job); }
 
+// job\0 tool\0 be32(rank) tenant\0 id: each tool's items in rank order, so a job streams its
+// items per provider, riskiest first, without reading the other providers' items.
+std::string tool_prefix(std::string_view job, std::string_view tool) {
+  return schema::join(job, tool) + '\0';
+}
+
 std::string item_key(const JobItem& it) {
-  std::string k = item_prefix(it.job);
+  std::string k = tool_prefix(it.job, it.tool);
   coding::put_be32(&k, it.rank);
   k.append(schema::cred_key(it.tenant, it.id));
   return k;
@@ -49,7 +56,6 @@ std::string encode_item(const JobItem& it) {
   coding::put_varint(&v, it.attempts);
   coding::put_varint_signed(&v, it.next_at_ms);
   coding::put_varint_signed(&v, it.updated_ms);
-  coding::put_bytes(&v, it.tool);
   coding::put_bytes(&v, it.client);
   coding::put_bytes(&v, it.detail);
   return v;
@@ -57,9 +63,12 @@ std::string encode_item(const JobItem& it) {
 
 Status decode_item(std::string_view job, std::string_view key, std::string_view value,
                    JobItem* out) {
-  const size_t p = job.size() + 1;
-  std::string_view tenant, id, tool, client, detail;
-  if (key.size() < p + 4 || !schema::split2(key.substr(p + 4), &tenant, &id)) {
+  const size_t t = job.size() + 1;
+  const size_t end = key.find('\0', t);
+  const size_t p = end + 1;
+  std::string_view tenant, id, client, detail;
+  if (end == std::string_view::npos || key.size() < p + 4 ||
+      !schema::split2(key.substr(p + 4), &tenant, &id)) {
     return Status::Corruption("malformed job item key in job " + std::string(job));
   }
   coding::Reader r(value);
@@ -67,7 +76,7 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
   JobItem it;
   if (!r.u8(&format) || format != kItemFormat || !r.u8(&state) || state < 1 ||
       state > kItemStateCount || !r.varint32(&it.attempts) || !r.varint_signed(&it.next_at_ms) ||
-      !r.varint_signed(&it.updated_ms) || !r.bytes(&tool) || !r.bytes(&client) ||
+      !r.varint_signed(&it.updated_ms) || !r.bytes(&client) ||
       !r.bytes(&detail) || !r.done()) {
     return Status::Corruption("malformed job item " + std::string(tenant) + "/" +
                               std::string(id) + " in job " + std::string(job));
@@ -76,7 +85,7 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
   it.rank = coding::get_be32(key.data() + p);
   it.tenant = tenant;
   it.id = id;
-  it.tool = tool;
+  it.tool = key.substr(t, end - t);
   it.client = client;
   it.state = static_cast<ItemState>(state);
   it.detail = detail;
@@ -92,7 +101,8 @@ nlohmann::json job_json(const JobSpec& j) {
                      {"describe", j.scope.Describe()}}},
           {"reason", j.reason}, {"actor", j.actor}, {"providers_file", j.providers_file},
           {"created_at", j.created_at}, {"state", static_cast<int>(j.state)},
-          {"materialized", j.materialized}, {"items", j.items}, {"unknown_ids", j.unknown_ids}};
+          {"materialized", j.materialized}, {"items", j.items}, {"unknown_ids", j.unknown_ids},
+          {"tool_items", j.tool_items}};
 }
 
 Status parse_job(std::string_view value, JobSpec* out) {
@@ -115,6 +125,9 @@ Status parse_job(std::string_view value, JobSpec* out) {
     s.materialized = j.at("materialized").get<bool>();
     s.items = j.at("items").get<uint64_t>();
     s.unknown_ids = j.at("unknown_ids").get<uint64_t>();
+    if (j.contains("tool_items")) {
+      s.tool_items = j.at("tool_items").get<std::map<std::string, uint64_t>>();
+    }
     *out = std::move(s);
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("malformed job record: ") + e.what());
@@ -281,8 +294,10 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
   uint64_t n = 0;
   Status failure;
   const int64_t now_ms = now * 1000;
+  job.tool_items.clear();
   auto add = [&](const Credential& c) {
     if (c.state == State::revoked) return true;
+    ++job.tool_items[c.tool];
     JobItem it;
     it.job = job.id;
     it.rank = revocation_rank(c, now);
@@ -380,6 +395,49 @@ Status scan_items(const Store& store, const std::string& job,
   return detail::from_rocks(it->status(), "scan job items");
 }
 
+Result<std::vector<std::string>> job_tools(const Store& store, const std::string& job) {
+  const std::string prefix = item_prefix(job);
+  std::vector<std::string> tools;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator({}, store.cf(schema::kJobItems)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);) {
+    const std::string_view k = it->key().ToStringView().substr(prefix.size());
+    const size_t end = k.find('\0');
+    if (end == std::string_view::npos) {
+      return Status::Corruption("malformed job item key in job " + job);
+    }
+    tools.emplace_back(k.substr(0, end));
+    it->Seek(tool_prefix(job, tools.back()) + std::string(5, '\xff'));  // past the tool's items
+  }
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "scan job tools"));
+  return tools;
+}
+
+Result<bool> read_tool_items(const Store& store, const std::string& job, const std::string& tool,
+                             std::string* cursor, size_t max, std::vector<JobItem>* out,
+                             const std::string& until) {
+  const std::string prefix = tool_prefix(job, tool);
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator({}, store.cf(schema::kJobItems)));
+  if (cursor->empty()) {
+    it->Seek(prefix);
+  } else {
+    it->Seek(*cursor);
+    if (it->Valid() && it->key() == rocksdb::Slice(*cursor)) it->Next();
+  }
+  size_t n = 0;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (!until.empty() && it->key().compare(until) > 0) break;
+    if (n == max) return false;
+    JobItem item;
+    SEVER_RETURN_IF_ERROR(
+        decode_item(job, it->key().ToStringView(), it->value().ToStringView(), &item));
+    cursor->assign(it->key().data(), it->key().size());
+    out->push_back(std::move(item));
+    ++n;
+  }
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "read job items"));
+  return true;
+}
+
 Result<JobCounts> count_items(const Store& store, const std::string& job) {
   JobCounts c;
   SEVER_RETURN_IF_ERROR(scan_items(store, job, [&](const JobItem& it) {
@@ -395,21 +453,20 @@ Status commit_items(Store& store, const std::vector<JobItem>& items, const std::
   if (items.empty()) return Status::Ok();
   rocksdb::WriteBatch b;
   std::map<std::string, nlohmann::json> moved;  // state → ["tenant/id", …]
-  const int64_t now = now_unix();
+  std::vector<std::string_view> tenants;        // of the credentials revoked here
+  const std::string operand = detail::revoke_operand(now_unix());
   for (const JobItem& it : items) {
     b.Put(store.cf(schema::kJobItems), item_key(it), encode_item(it));
     moved[std::string(to_string(it.state))].push_back(it.tenant + "/" + it.id);
     if (it.state != ItemState::revoked && it.state != ItemState::already_gone) continue;
-    auto rec = store.GetRecord(it.tenant, it.id);
-    if (!rec.ok()) {
-      if (rec.status().code() == Code::not_found) continue;  // deleted meanwhile
-      return rec.status();
-    }
-    if (rec->state != State::revoked) SEVER_RETURN_IF_ERROR(transition(*rec, State::revoked, now));
-    rec->sealed.clear();  // confirmed upstream: keep no secret for it
-    b.Put(store.cf(schema::kCreds), schema::cred_key(it.tenant, it.id), encode_record(*rec));
+    // Confirmed upstream: keep no secret for it. A merge operand, not a read-modify-write.
+    b.Merge(store.cf(schema::kCreds), schema::cred_key(it.tenant, it.id), operand);
+    tenants.push_back(it.tenant);
   }
   nlohmann::json detail = {{"job", items.front().job}, {"items", moved}};
+  // Under the tenants' locks: a concurrent read-modify-write (an upsert, a rotation's re-seal)
+  // either sees the revocation or is followed by it.
+  auto locks = store.LockTenants(tenants);
   return store.Commit(&b, {{actor, "revoke.items", items.front().job, detail.dump()}});
 }
 

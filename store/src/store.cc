@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -76,7 +77,7 @@ Result<std::unique_ptr<Store>> Store::Create(const StoreOptions& options,
                                  " already exists and is not empty");
   }
   const bool is_file = options.key_source.starts_with("file:");
-  for (const fs::path p : {fs::path(options.data_dir), fs::path(is_file ? options.key_source.substr(5) : "")}) {
+  for (const fs::path& p : {fs::path(options.data_dir), fs::path(is_file ? options.key_source.substr(5) : "")}) {
     std::error_code ec;
     if (p.empty()) continue;
     fs::path full = fs::absolute(p, ec).lexically_normal();
@@ -264,6 +265,21 @@ Result<DekEntry> Store::EnsurePrimaryDek(std::string_view tenant, uint64_t headr
                                      "{\"version\":" + std::to_string(version) +
                                          ",\"reason\":\"" + why + "\"}"}}));
   return dek.entry;
+}
+
+std::vector<std::unique_lock<std::mutex>> Store::LockTenants(
+    const std::vector<std::string_view>& tenants) {
+  std::vector<size_t> stripes;
+  stripes.reserve(tenants.size());
+  for (std::string_view t : tenants) {
+    stripes.push_back(std::hash<std::string_view>()(t) % row_locks_.size());
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(stripes.size());
+  for (size_t i : stripes) held.emplace_back(row_locks_[i]);
+  return held;
 }
 
 Status Store::Put(NewCredential cred, bool upsert, const std::string& actor) {

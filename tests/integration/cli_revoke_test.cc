@@ -535,7 +535,8 @@ std::map<std::string, std::pair<int, uint32_t>> raw_items(const std::string& dat
   const std::string prefix = job + std::string(1, '\0');
   std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator({}, db.cf("job_items")));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string k = it->key().ToString().substr(prefix.size() + 4);  // job\0 rank(4) tenant\0id
+    std::string k = it->key().ToString().substr(prefix.size());  // job\0 tool\0 rank(4) tenant\0id
+    k = k.substr(k.find('\0') + 1 + 4);
     std::replace(k.begin(), k.end(), '\0', '/');
     std::string v = it->value().ToString();
     if (v.size() < 3) {

@@ -4,8 +4,8 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,6 +49,7 @@ struct JobSpec {
   bool materialized = false;  // every item of the scope is written
   uint64_t items = 0;         // materialized items
   uint64_t unknown_ids = 0;   // --ids entries with no such credential
+  std::map<std::string, uint64_t> tool_items;  // materialized items per tool
 };
 
 /// pending → in_flight → revoked | already_gone | manual | retry_wait → dead_letter.
@@ -95,9 +96,21 @@ Result<JobSpec> load_job(const Store& store, const std::string& id);
 Result<std::vector<JobSpec>> list_jobs(const Store& store);
 Status save_job(Store& store, const JobSpec& job, const std::string& audit_action);
 
-/// Calls fn for every item of the job in rank order until it returns false.
+/// Calls fn for every item of the job, tool by tool, each tool's in rank order, until it
+/// returns false.
 Status scan_items(const Store& store, const std::string& job,
                   const std::function<bool(const JobItem&)>& fn);
+
+/// Returns the tools the job has items of, sorted. Items are stored per tool in rank order.
+Result<std::vector<std::string>> job_tools(const Store& store, const std::string& job);
+
+/// Appends to `out` up to `max` of the tool's items that come after `*cursor` (empty: from the
+/// first) and not after `until` (a cursor value; empty: no bound), riskiest first, and moves
+/// the cursor past them. Returns true when no such item is left. A fresh read each call: holds
+/// no snapshot between calls. Cursors are opaque item keys.
+Result<bool> read_tool_items(const Store& store, const std::string& job, const std::string& tool,
+                             std::string* cursor, size_t max, std::vector<JobItem>* out,
+                             const std::string& until = "");
 
 /// Counts of a job's items by state (index: ItemState - 1), overall and per tool.
 struct JobCounts {

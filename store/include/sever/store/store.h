@@ -95,6 +95,10 @@ class Store {
     return row_locks_[std::hash<std::string_view>()(tenant) % row_locks_.size()];
   }
 
+  /// Locks the stripes of every listed tenant in one fixed order, so that it cannot deadlock
+  /// with holders of one TenantLock. Held until the returned locks are destroyed.
+  std::vector<std::unique_lock<std::mutex>> LockTenants(const std::vector<std::string_view>& tenants);
+
   Keyring& keyring() { return *keyring_; }
   const AuditLog& audit() const { return *audit_; }
   KeySource& key_source() { return *kek_; }
