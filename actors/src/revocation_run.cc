@@ -15,7 +15,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunk = 512;  // items read from the store at once
+constexpr size_t kReadChunk = 1024;  // items read from the store at once
 
 void add(ProviderProgress& p, const ProviderProgress& d) {
   p.revoked += d.revoked;
@@ -82,6 +82,7 @@ class Supervisor {
         if (progress) progress(progress_);
       }
       if (now - last_cancel_check >= std::chrono::seconds(1)) {
+        for (Stream& st : streams_) st.reader->Release();  // pins nothing while it waits
         last_cancel_check = now;
         auto j = load_job(store_, job_.id);
         cancelled = j.ok() && j->state == JobState::cancelled;
@@ -104,9 +105,10 @@ class Supervisor {
     std::string tool;
     const providers::ProviderConfig* config = nullptr;
     const providers::Adapter* adapter = nullptr;
-    std::string cursor;  // key of the last item read
+    std::unique_ptr<ToolItemReader> reader;
     bool exhausted = false;
     size_t backlog = 0;  // items held for its busy dispatchers
+    bool starved = false;  // its first read waits in starved_
   };
 
   // One dispatcher and what the supervisor knows of it.
@@ -117,6 +119,7 @@ class Supervisor {
     size_t outstanding = 0;   // given to it, not yet final
     std::deque<Work> backlog;  // read for it while it was full
     int restarts = 0;
+    bool starved = false;  // waits in starved_
   };
 
   static caf::actor_system_config& Configure(caf::actor_system_config& cfg, const RunOptions& o) {
@@ -146,6 +149,7 @@ class Supervisor {
       const uint64_t total = n == job_.tool_items.end() ? 0 : n->second;
       progress_.all.total += total;
       progress_.by_provider[s.config->name].total += total;
+      s.reader = std::make_unique<ToolItemReader>(store_, job_.id, tool);
       s.tool = std::move(tool);
       streams_.push_back(std::move(s));
     }
@@ -159,7 +163,7 @@ class Supervisor {
     ri.tenant = item.tenant;
     ri.tool = item.tool;
     ri.client = item.client;
-    std::string key = st.config->name + "/" + st.adapter->rate_key(ri);
+    std::string key = st.config->name + "/" + providers::rate_key(*st.adapter, ri, *st.config);
     auto it = by_key_.find(key);
     if (it != by_key_.end()) return it->second;
     const size_t index = feeds_.size();
@@ -221,13 +225,13 @@ class Supervisor {
       Stream& st = streams_[stream];
       if (st.exhausted || st.backlog >= options_.tool_backlog) break;
       if (Full()) {
-        starved_.emplace_back(stream, trigger);
+        Starve(stream, trigger);
         break;
       }
       if (trigger != kFirstRead ? !Hungry(feeds_[trigger]) : !first) break;
       first = false;
       items.clear();
-      auto done = read_tool_items(store_, job_.id, st.tool, &st.cursor, kReadChunk, &items);
+      auto done = st.reader->Next(kReadChunk, &items);
       if (!done.ok()) {
         failure_ = done.status();
         break;
@@ -289,13 +293,24 @@ class Supervisor {
     RetryStarved();
   }
 
+  // Remembers, once, who could not read because the run was Full().
+  void Starve(size_t stream, size_t trigger) {
+    bool& flag = trigger == kFirstRead ? streams_[stream].starved : feeds_[trigger].starved;
+    if (flag) return;
+    flag = true;
+    starved_.emplace_back(stream, trigger);
+  }
+
   void RetryStarved() {
     if (starved_.empty() || Full()) return;
     std::vector<std::pair<size_t, size_t>> starved;
     starved.swap(starved_);
     for (auto [stream, trigger] : starved) {
+      (trigger == kFirstRead ? streams_[stream].starved : feeds_[trigger].starved) = false;
+    }
+    for (auto [stream, trigger] : starved) {
       if (Full()) {
-        starved_.emplace_back(stream, trigger);
+        Starve(stream, trigger);
       } else if (trigger == kFirstRead || Hungry(feeds_[trigger])) {
         Refill(stream, trigger);
       }
@@ -331,10 +346,11 @@ class Supervisor {
     f.outstanding = 0;
     std::string cursor;
     std::vector<JobItem> items;
-    bool done = st.cursor.empty();
+    bool done = st.reader->cursor().empty();
     while (!done) {
       items.clear();
-      auto r = read_tool_items(store_, job_.id, st.tool, &cursor, kReadChunk, &items, st.cursor);
+      auto r = read_tool_items(store_, job_.id, st.tool, &cursor, kReadChunk, &items,
+                               st.reader->cursor());
       if (!r.ok()) {
         failure_ = r.status();
         return;

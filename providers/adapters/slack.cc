@@ -1,7 +1,7 @@
 // Slack auth.revoke: POST /api/auth.revoke with the token as its own bearer and an empty form
 // body. Slack answers errors with HTTP 200 and {"ok": false, "error": …}: invalid_auth,
 // token_revoked, account_inactive (and token_expired) mean already gone; other errors are
-// permanent. Quotas are per workspace per app: rate_key is tenant/client.
+// permanent. Quotas are per workspace per app: the quota is per tenant and client.
 #include "adapter_common.h"
 #include "builtin_adapters.h"
 
@@ -19,7 +19,7 @@ class SlackAdapter final : public RevokeAdapter {
             .token_in = TokenIn::bearer,
             // A refresh token cannot authenticate a call: it would read as invalid_auth.
             .kinds = {Kind::oauth_access, Kind::bot_token},
-            .per_tenant_quota = true,
+            .quota = Quota::tenant,
         }) {}
 
  protected:

@@ -1,6 +1,6 @@
 // Zoom: POST /oauth/revoke, form token, Basic client auth. 200 {"status":"success"}; an unknown
 // token is 400 {"reason":"Invalid Token!","error":"invalid_request"}: already gone. Other 400s
-// are permanent. Limits are per account: rate_key is tenant/client.
+// are permanent. Limits are per account: the quota is per tenant and client.
 #include "adapter_common.h"
 #include "builtin_adapters.h"
 
@@ -22,7 +22,7 @@ class ZoomAdapter final : public RevokeAdapter {
             .name = "zoom",
             .path = "/oauth/revoke",
             .client_auth = ClientAuth::basic,
-            .per_tenant_quota = true,
+            .quota = Quota::tenant,
         }) {}
 
  protected:

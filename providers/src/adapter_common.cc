@@ -188,9 +188,6 @@ bool RevokeAdapter::revokes(Kind kind) const {
   return std::find(spec_.kinds.begin(), spec_.kinds.end(), kind) != spec_.kinds.end();
 }
 
-std::string RevokeAdapter::rate_key(const RevokeItem& item) const {
-  return spec_.per_tenant_quota ? item.tenant + "/" + item.client : item.client;
-}
 
 Status RevokeAdapter::check_client(const ProviderConfig& config, std::string_view label) const {
   bool need_id = false, need_secret = false;

@@ -155,6 +155,13 @@ Status parse_entry(const std::string& tool, const json& j, const std::string& so
       SEVER_RETURN_IF_ERROR(read_int(v, where, "max_attempts", 1000, &c->max_attempts));
     } else if (key == "timeout_s") {
       SEVER_RETURN_IF_ERROR(read_number(v, where, "timeout_s", 3600, &c->timeout_s));
+    } else if (key == "quota") {
+      std::string q;
+      SEVER_RETURN_IF_ERROR(read_string(v, where, "quota", &q));
+      if (q != "client" && q != "tenant") {
+        return bad(where, "quota must be \"client\" or \"tenant\", not '" + clean_text(q, {}, 32) + "'");
+      }
+      c->quota = q == "tenant" ? Quota::tenant : Quota::client;
     } else if (key == "manual_action") {
       SEVER_RETURN_IF_ERROR(read_string(v, where, "manual_action", &c->manual_action));
     } else {

@@ -1,6 +1,7 @@
 #include "sever/store/revocation.h"
 
 #include <array>
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -437,6 +438,59 @@ Result<bool> read_tool_items(const Store& store, const std::string& job, const s
   SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "read job items"));
   return true;
 }
+
+struct ToolItemReader::Impl {
+  const Store* store;
+  std::string job, prefix, upper;
+  rocksdb::Slice upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it;
+  std::chrono::steady_clock::time_point made;
+};
+
+ToolItemReader::ToolItemReader(const Store& store, std::string job, std::string tool)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->store = &store;
+  impl_->prefix = tool_prefix(job, tool);
+  impl_->upper = impl_->prefix;
+  impl_->upper.back() = '\1';  // job\0 tool\1: just past the tool's keys
+  impl_->upper_slice = impl_->upper;
+  impl_->job = std::move(job);
+}
+
+ToolItemReader::~ToolItemReader() = default;
+ToolItemReader::ToolItemReader(ToolItemReader&&) noexcept = default;
+ToolItemReader& ToolItemReader::operator=(ToolItemReader&&) noexcept = default;
+
+Result<bool> ToolItemReader::Next(size_t max, std::vector<JobItem>* out) {
+  Impl& m = *impl_;
+  const auto now = std::chrono::steady_clock::now();
+  if (m.it == nullptr || now - m.made > std::chrono::seconds(1)) {
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &m.upper_slice;
+    ro.readahead_size = 1 << 20;
+    m.it.reset(m.store->db()->NewIterator(ro, m.store->cf(schema::kJobItems)));
+    m.made = now;
+    if (cursor_.empty()) {
+      m.it->Seek(m.prefix);
+    } else {
+      m.it->Seek(cursor_);
+      if (m.it->Valid() && m.it->key() == rocksdb::Slice(cursor_)) m.it->Next();
+    }
+  }
+  for (size_t n = 0; m.it->Valid(); m.it->Next(), ++n) {
+    if (n == max) return false;
+    JobItem item;
+    SEVER_RETURN_IF_ERROR(
+        decode_item(m.job, m.it->key().ToStringView(), m.it->value().ToStringView(), &item));
+    cursor_.assign(m.it->key().data(), m.it->key().size());
+    out->push_back(std::move(item));
+  }
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(m.it->status(), "read job items"));
+  Release();
+  return true;
+}
+
+void ToolItemReader::Release() { impl_->it.reset(); }
 
 Result<JobCounts> count_items(const Store& store, const std::string& job) {
   JobCounts c;

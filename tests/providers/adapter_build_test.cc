@@ -443,11 +443,24 @@ TEST(AdapterBuild, UnsupportedKindIsRefusedNotSent) {
 
 TEST(AdapterBuild, SlackAndZoomQuotasArePerTenantAndClient) {
   RevokeItem item = make_item();
-  EXPECT_EQ(adapter_named("slack").rate_key(item), "acme/app1");
-  EXPECT_EQ(adapter_named("zoom").rate_key(item), "acme/app1");
+  ProviderConfig none;  // no client_id configured: the credential's client
+  EXPECT_EQ(rate_key(adapter_named("slack"), item, none), "acme/app1");
+  EXPECT_EQ(rate_key(adapter_named("zoom"), item, none), "acme/app1");
   for (const char* a : {"github", "google", "hubspot", "rfc7009", "notion"}) {
-    EXPECT_EQ(adapter_named(a).rate_key(item), "app1") << a;
+    EXPECT_EQ(rate_key(adapter_named(a), item, none), "app1") << a;
   }
+}
+
+TEST(AdapterBuild, TheConfiguredClientAndQuotaDecideTheRateKey) {
+  RevokeItem item = make_item();
+  ProviderConfig c;
+  c.client_id = "Iv1.platform";  // requests are made as this client: its quota applies
+  EXPECT_EQ(rate_key(adapter_named("github"), item, c), "Iv1.platform");
+  EXPECT_EQ(rate_key(adapter_named("slack"), item, c), "acme/Iv1.platform");
+  c.quota = Quota::client;  // e.g. an org-wide app: one limit for every workspace
+  EXPECT_EQ(rate_key(adapter_named("slack"), item, c), "Iv1.platform");
+  c.quota = Quota::tenant;
+  EXPECT_EQ(rate_key(adapter_named("github"), item, c), "acme/Iv1.platform");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ struct RevokeItem {
 };
 
 /// How to reach one provider: from the built-in catalog, overridden by a providers file.
+/// The unit a provider's rate limit applies to.
+enum class Quota { client, tenant };
+
 struct ProviderConfig {
   std::string name;      // the key: the credentials' `tool` ("github", "acme-sso", …)
   std::string adapter;   // the adapter's registry name ("github", "rfc7009", "manual", …)
@@ -40,6 +44,7 @@ struct ProviderConfig {
   int max_attempts = 8;          // then the item is dead-lettered
   double timeout_s = 10;         // per request
   std::string manual_action;     // for the manual adapter: what the customer's admin must do
+  std::optional<Quota> quota;    // overrides the adapter's quota() ("quota": "client"|"tenant")
 };
 
 /// What a response means for the item.
@@ -74,9 +79,9 @@ class Adapter {
   /// would get an "unknown token" answer and mark a live credential already_gone, so Build
   /// refuses it (Code::refused): the caller makes the item manual instead.
   virtual bool revokes(Kind kind) const { return has_api(); }
-  /// The key of the quota an item consumes: the dispatcher for (provider, key) paces it.
-  /// Default: the item's client.
-  virtual std::string rate_key(const RevokeItem& item) const { return item.client; }
+  /// Whose quota a revocation consumes at this provider: the OAuth client's (default), or the
+  /// client's within each tenant's workspace or account (Slack, Zoom).
+  virtual Quota quota() const { return Quota::client; }
   /// Builds the revocation request. Returns invalid_argument when the config lacks what the
   /// provider needs (client id, secret, URL) or the URL is plain http to a non-loopback host,
   /// naming the provider ("provider 'github': client_id is required …"); refused when the
@@ -86,5 +91,11 @@ class Adapter {
   virtual Classification Classify(const HttpResponse& response, const RevokeItem& item,
                                   double now_unix) const = 0;
 };
+
+/// Returns the key of the quota an item consumes; one dispatcher paces each (provider, key).
+/// The client is the one the request is made as: the config's client_id, else the credential's
+/// client. With a per-tenant quota (config.quota, else adapter.quota()) the key is
+/// "tenant/client", else "client".
+std::string rate_key(const Adapter& adapter, const RevokeItem& item, const ProviderConfig& config);
 
 }  // namespace sever::providers

@@ -7,7 +7,8 @@
 //     "acme-sso": {"adapter": "rfc7009", "endpoint": "http://127.0.0.1:18080/acme/revoke"}}}
 //
 // Keys are credentials' `tool` values. Fields: adapter, base_url, endpoint, client_id,
-// client_secret_env, rate_limit_per_s, max_concurrency, max_attempts, timeout_s, manual_action.
+// client_secret_env, rate_limit_per_s, max_concurrency, max_attempts, timeout_s, manual_action,
+// quota ("client": one rate limit per OAuth client; "tenant": per tenant and client).
 // A tool the catalog knows starts from its built-in config and the file changes only the fields
 // it names (a new adapter also resets base_url to that adapter's host). Secrets come only from
 // the environment variable client_secret_env names; plain http only to loopback hosts.

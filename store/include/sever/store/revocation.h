@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -111,6 +112,32 @@ Result<std::vector<std::string>> job_tools(const Store& store, const std::string
 Result<bool> read_tool_items(const Store& store, const std::string& job, const std::string& tool,
                              std::string* cursor, size_t max, std::vector<JobItem>* out,
                              const std::string& until = "");
+
+/// Reads one tool's items of a job in rank order, chunk after chunk, through one iterator kept
+/// between chunks (a seek per chunk would merge every level-0 file each time). The iterator is
+/// renewed once it is older than a second, so it never pins much of what the job writes since.
+/// Items are read as they were when the iterator was made: fine for items past the cursor,
+/// which nothing but this reader's caller changes.
+class ToolItemReader {
+ public:
+  ToolItemReader(const Store& store, std::string job, std::string tool);
+  ~ToolItemReader();
+  ToolItemReader(ToolItemReader&&) noexcept;
+  ToolItemReader& operator=(ToolItemReader&&) noexcept;
+
+  /// Appends up to `max` of the next items to `out`. Returns true when none is left.
+  Result<bool> Next(size_t max, std::vector<JobItem>* out);
+  /// Drops the iterator (the next Next() seeks again): call it on a reader that may sit idle,
+  /// since an iterator keeps alive the memtables and files that existed when it was made.
+  void Release();
+  /// The key of the last item read (empty before the first): a cursor for read_tool_items.
+  const std::string& cursor() const { return cursor_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string cursor_;
+};
 
 /// Counts of a job's items by state (index: ItemState - 1), overall and per tool.
 struct JobCounts {
