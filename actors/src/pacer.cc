@@ -11,6 +11,7 @@ constexpr double kNever = 1e18;
 Pacer::Pacer(const PacerConfig& config, uint64_t seed)
     : c_(config),
       rate_(config.rate_per_s > 0 ? config.rate_per_s * config.headroom : 0),
+      ceiling_(rate_),
       window_(std::clamp<double>(config.initial_window, 1, std::max(1, config.max_concurrency))),
       cooldown_(config.breaker_cooldown_s),
       rng_{seed} {
@@ -19,7 +20,15 @@ Pacer::Pacer(const PacerConfig& config, uint64_t seed)
 }
 
 void Pacer::Refill(double now) {
-  if (rate_ > 0 && now > last_) tokens_ = std::min(capacity_, tokens_ + (now - last_) * rate_);
+  if (rate_ > 0 && now > last_) {
+    tokens_ = std::min(capacity_, tokens_ + (now - last_) * rate_);
+    // Additive increase back to the ceiling once answers stopped saying "too many".
+    const double from = std::max(last_, limited_at_ + c_.recover_after_s);
+    if (rate_ < ceiling_ && now > from) {
+      rate_ = std::min(ceiling_, rate_ + ceiling_ * c_.recover_per_s * (now - from));
+      capacity_ = std::max(1.0, rate_ * c_.burst_seconds);
+    }
+  }
   last_ = std::max(last_, now);
 }
 
@@ -70,7 +79,8 @@ void Pacer::OnRateLimited(double now, const providers::RateSignal& s) {
   else wait = Backoff(1) + 0.5;  // no hint: back off
   paused_until_ = std::max(paused_until_, now + wait);
   tokens_ = 0;
-  if (rate_ > 0) rate_ = std::max(0.1, rate_ * 0.9);  // the seed was too high: slow down 10%
+  limited_at_ = now;
+  if (rate_ > 0) rate_ = std::max(0.1, rate_ * 0.9);  // too fast: 10% slower, then recover
   Observe(now, s);
 }
 
@@ -79,6 +89,7 @@ void Pacer::Observe(double now, const providers::RateSignal& s) {
     double allowed = *s.limit / *s.window * c_.headroom;
     if (rate_ <= 0 || allowed < rate_) {
       rate_ = allowed;
+      ceiling_ = allowed;  // the provider said so: no recovery above it
       capacity_ = std::max(1.0, rate_ * c_.burst_seconds);
       tokens_ = std::min(tokens_, capacity_);
     }

@@ -106,9 +106,11 @@ class Supervisor {
     const providers::ProviderConfig* config = nullptr;
     const providers::Adapter* adapter = nullptr;
     std::unique_ptr<ToolItemReader> reader;
+    size_t cap = 0;      // items each of its dispatchers holds at most
     bool exhausted = false;
     size_t backlog = 0;  // items held for its busy dispatchers
     bool starved = false;  // its first read waits in starved_
+    std::vector<size_t> blocked;  // hungry dispatchers that found its backlog full
   };
 
   // One dispatcher and what the supervisor knows of it.
@@ -120,6 +122,7 @@ class Supervisor {
     std::deque<Work> backlog;  // read for it while it was full
     int restarts = 0;
     bool starved = false;  // waits in starved_
+    bool blocked = false;  // waits in its stream's blocked list
   };
 
   static caf::actor_system_config& Configure(caf::actor_system_config& cfg, const RunOptions& o) {
@@ -150,6 +153,13 @@ class Supervisor {
       progress_.all.total += total;
       progress_.by_provider[s.config->name].total += total;
       s.reader = std::make_unique<ToolItemReader>(store_, job_.id, tool);
+      // A paced dispatcher needs two seconds of its rate queued, not dispatcher_queue items:
+      // many slow providers must not hold the run's max_live items between them.
+      const double rate = s.config->rate_limit_per_s;
+      s.cap = options_.dispatcher_queue;
+      if (rate > 0 && rate * 2 < static_cast<double>(s.cap)) {
+        s.cap = std::max<size_t>(16, static_cast<size_t>(rate * 2));
+      }
       s.tool = std::move(tool);
       streams_.push_back(std::move(s));
     }
@@ -204,7 +214,7 @@ class Supervisor {
   }
 
   bool Hungry(const Feed& f) const {
-    return f.backlog.empty() && f.outstanding < options_.dispatcher_queue / 2;
+    return f.backlog.empty() && f.outstanding < streams_[f.stream].cap / 2;
   }
 
   // Items read and not yet durably final: in dispatchers and backlogs, or finished and on
@@ -216,22 +226,29 @@ class Supervisor {
   static constexpr size_t kFirstRead = ~size_t{0};
 
   // Reads the stream's next items and hands them out, until the dispatcher `trigger` (the one
-  // that asked, or kFirstRead: one chunk) has enough, the stream ends, or its backlog is full.
+  // that asked, or kFirstRead: until some item is handed out) has enough, the stream ends, or
+  // its backlog is full. Items an earlier run finished are counted and skipped.
   void Refill(size_t stream, size_t trigger) {
     std::unordered_map<size_t, WorkBatch> out;
-    bool first = true;
+    size_t routed = 0;
     std::vector<JobItem> items;
     while (failure_.ok()) {
       Stream& st = streams_[stream];
-      if (st.exhausted || st.backlog >= options_.tool_backlog) break;
+      if (st.exhausted) break;
+      if (st.backlog >= options_.tool_backlog) {  // read again when its backlog shrinks
+        if (trigger != kFirstRead && !feeds_[trigger].blocked) {
+          feeds_[trigger].blocked = true;
+          st.blocked.push_back(trigger);
+        }
+        break;
+      }
       if (Full()) {
         Starve(stream, trigger);
         break;
       }
-      if (trigger != kFirstRead ? !Hungry(feeds_[trigger]) : !first) break;
-      first = false;
+      if (trigger != kFirstRead ? !Hungry(feeds_[trigger]) : routed > 0) break;
       items.clear();
-      auto done = st.reader->Next(kReadChunk, &items);
+      auto done = st.reader->Next(std::min(kReadChunk, st.cap), &items);
       if (!done.ok()) {
         failure_ = done.status();
         break;
@@ -247,7 +264,8 @@ class Supervisor {
         Feed& f = feeds_[fi];
         Work w = MakeWork(streams_[stream], std::move(item));
         ++live_;
-        if (f.backlog.empty() && f.outstanding < options_.dispatcher_queue) {
+        ++routed;
+        if (f.backlog.empty() && f.outstanding < streams_[stream].cap) {
           ++f.outstanding;
           out[fi].push_back(std::move(w));
         } else {
@@ -263,13 +281,22 @@ class Supervisor {
   void Release(size_t fi) {
     Feed& f = feeds_[fi];
     WorkBatch batch;
-    while (!f.backlog.empty() && f.outstanding < options_.dispatcher_queue) {
+    while (!f.backlog.empty() && f.outstanding < streams_[f.stream].cap) {
       batch.push_back(std::move(f.backlog.front()));
       f.backlog.pop_front();
       --streams_[f.stream].backlog;
       ++f.outstanding;
     }
     if (!batch.empty()) self_->send(f.actor, enqueue_atom::value, std::move(batch));
+    Stream& st = streams_[f.stream];
+    if (!st.blocked.empty() && st.backlog < options_.tool_backlog) {
+      std::vector<size_t> blocked;
+      blocked.swap(st.blocked);
+      for (size_t b : blocked) feeds_[b].blocked = false;
+      for (size_t b : blocked) {
+        if (Hungry(feeds_[b])) Refill(f.stream, b);
+      }
+    }
   }
 
   void OnReport(const Report& r) {
@@ -301,19 +328,13 @@ class Supervisor {
     starved_.emplace_back(stream, trigger);
   }
 
+  // Lets the starved read again, oldest first, while the run has room.
   void RetryStarved() {
-    if (starved_.empty() || Full()) return;
-    std::vector<std::pair<size_t, size_t>> starved;
-    starved.swap(starved_);
-    for (auto [stream, trigger] : starved) {
+    while (!starved_.empty() && !Full()) {
+      auto [stream, trigger] = starved_.front();
+      starved_.pop_front();
       (trigger == kFirstRead ? streams_[stream].starved : feeds_[trigger].starved) = false;
-    }
-    for (auto [stream, trigger] : starved) {
-      if (Full()) {
-        Starve(stream, trigger);
-      } else if (trigger == kFirstRead || Hungry(feeds_[trigger])) {
-        Refill(stream, trigger);
-      }
+      if (trigger == kFirstRead || Hungry(feeds_[trigger])) Refill(stream, trigger);
     }
   }
 
@@ -390,7 +411,7 @@ class Supervisor {
   std::unordered_map<std::string, size_t> by_key_;
   uint64_t live_ = 0;  // items read and not yet final: given to dispatchers or in backlogs
   int64_t uncommitted_ = 0;     // reported final, not yet reported durable by the writer
-  std::vector<std::pair<size_t, size_t>> starved_;  // (stream, trigger) that found it Full()
+  std::deque<std::pair<size_t, size_t>> starved_;  // (stream, trigger) that found it Full()
   RunProgress progress_;
   Status failure_;
 };

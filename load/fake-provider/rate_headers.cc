@@ -108,7 +108,7 @@ void append_rate_headers(RateHeaders family, const LimitSnapshot& s, int64_t now
     case RateHeaders::zoom:
       header(out, "X-RateLimit-Category", "Light");
       header(out, "X-RateLimit-Type", "QPS");
-      header(out, "X-RateLimit-Limit", limit);
+      header(out, "X-RateLimit-Limit", num(std::max(1.0, std::floor(s.rate))));  // per second
       header(out, "X-RateLimit-Remaining", remaining);
       return;
   }

@@ -19,7 +19,7 @@ class SlackAdapter final : public RevokeAdapter {
             .token_in = TokenIn::bearer,
             // A refresh token cannot authenticate a call: it would read as invalid_auth.
             .kinds = {Kind::oauth_access, Kind::bot_token},
-            .quota = Quota::tenant,
+            .quota = QuotaScope::tenant,
         }) {}
 
  protected:

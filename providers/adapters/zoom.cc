@@ -22,7 +22,7 @@ class ZoomAdapter final : public RevokeAdapter {
             .name = "zoom",
             .path = "/oauth/revoke",
             .client_auth = ClientAuth::basic,
-            .quota = Quota::tenant,
+            .quota = QuotaScope::tenant,
         }) {}
 
  protected:

@@ -53,7 +53,7 @@ struct RevokeSpec {
   std::vector<long> gone_statuses{};    // these statuses mean "already gone" …
   std::vector<std::string_view> gone_errors{};  // … when the body's error code is one of these
                                                 // (empty: whatever the body says)
-  Quota quota = Quota::client;          // tenant: per workspace or account, per client
+  QuotaScope quota = QuotaScope::client;          // tenant: per workspace or account, per client
   double limited_wait_s = 0;            // wait when limited without any hint (0: none)
 };
 
@@ -109,7 +109,7 @@ class RevokeAdapter : public Adapter {
 
   std::string_view name() const override { return spec_.name; }
   bool revokes(Kind kind) const override;
-  Quota quota() const override { return spec_.quota; }
+  QuotaScope quota() const override { return spec_.quota; }
   Result<HttpRequest> Build(const RevokeItem& item, const ProviderConfig& config) const override;
   Classification Classify(const HttpResponse& response, const RevokeItem& item,
                           double now_unix) const override;

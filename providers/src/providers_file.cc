@@ -161,7 +161,7 @@ Status parse_entry(const std::string& tool, const json& j, const std::string& so
       if (q != "client" && q != "tenant") {
         return bad(where, "quota must be \"client\" or \"tenant\", not '" + clean_text(q, {}, 32) + "'");
       }
-      c->quota = q == "tenant" ? Quota::tenant : Quota::client;
+      c->quota = q == "tenant" ? QuotaScope::tenant : QuotaScope::client;
     } else if (key == "manual_action") {
       SEVER_RETURN_IF_ERROR(read_string(v, where, "manual_action", &c->manual_action));
     } else {

@@ -4,7 +4,7 @@ namespace sever::providers {
 
 std::string rate_key(const Adapter& adapter, const RevokeItem& item, const ProviderConfig& config) {
   const std::string& client = config.client_id.empty() ? item.client : config.client_id;
-  return config.quota.value_or(adapter.quota()) == Quota::tenant ? item.tenant + "/" + client
+  return config.quota.value_or(adapter.quota()) == QuotaScope::tenant ? item.tenant + "/" + client
                                                                  : client;
 }
 

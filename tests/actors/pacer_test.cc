@@ -89,6 +89,36 @@ TEST(Pacer, PolicyLowersTheRate) {
   EXPECT_NEAR(p.rate(), 10.0, 0.01);
 }
 
+TEST(Pacer, ALimitSlowsItThenItRecoversToTheSeedAndNoFurther) {
+  Pacer p(config(100, 1000));
+  ASSERT_TRUE(p.TryAcquire(0));
+  providers::RateSignal s;
+  s.retry_after = 0.5;
+  p.OnRateLimited(0, s);
+  EXPECT_DOUBLE_EQ(p.rate(), 90);
+  EXPECT_FALSE(p.TryAcquire(0.4));  // paused by Retry-After
+  EXPECT_DOUBLE_EQ(p.rate(), 90);   // and no recovery within recover_after_s
+  EXPECT_FALSE(p.TryAcquire(1.9) && p.rate() > 90);
+  p.NextReady(3.0);                 // one second of recovery at 2% of 100 per second
+  EXPECT_NEAR(p.rate(), 92, 0.01);
+  p.NextReady(60.0);
+  EXPECT_DOUBLE_EQ(p.rate(), 100);  // back at the seed, never above
+}
+
+TEST(Pacer, AStatedLimitIsACeilingRecoveryRespects) {
+  Pacer p(config(100, 1000));
+  providers::RateSignal policy;
+  policy.limit = 50;
+  policy.window = 1;
+  p.Observe(0, policy);
+  EXPECT_DOUBLE_EQ(p.rate(), 50);
+  providers::RateSignal s;
+  p.OnRateLimited(1, s);
+  EXPECT_DOUBLE_EQ(p.rate(), 45);
+  p.NextReady(100);
+  EXPECT_DOUBLE_EQ(p.rate(), 50);
+}
+
 TEST(Pacer, BreakerOpensAfterRepeatedFailuresAndProbesOnce) {
   PacerConfig c = config(0, 16);
   c.breaker_threshold = 3;

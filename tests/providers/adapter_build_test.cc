@@ -457,9 +457,9 @@ TEST(AdapterBuild, TheConfiguredClientAndQuotaDecideTheRateKey) {
   c.client_id = "Iv1.platform";  // requests are made as this client: its quota applies
   EXPECT_EQ(rate_key(adapter_named("github"), item, c), "Iv1.platform");
   EXPECT_EQ(rate_key(adapter_named("slack"), item, c), "acme/Iv1.platform");
-  c.quota = Quota::client;  // e.g. an org-wide app: one limit for every workspace
+  c.quota = QuotaScope::client;  // e.g. an org-wide app: one limit for every workspace
   EXPECT_EQ(rate_key(adapter_named("slack"), item, c), "Iv1.platform");
-  c.quota = Quota::tenant;
+  c.quota = QuotaScope::tenant;
   EXPECT_EQ(rate_key(adapter_named("github"), item, c), "acme/Iv1.platform");
 }
 

@@ -149,8 +149,8 @@ TEST_F(ProvidersFile, QuotaOverridesTheAdaptersModel) {
   Result<ProviderSet> r = parse_providers(
       R"({"providers": {"slack": {"quota": "client"}, "gmail": {"quota": "tenant"}}})", "p.json");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->For("slack").quota, Quota::client);
-  EXPECT_EQ(r->For("gmail").quota, Quota::tenant);
+  EXPECT_EQ(r->For("slack").quota, QuotaScope::client);
+  EXPECT_EQ(r->For("gmail").quota, QuotaScope::tenant);
   EXPECT_FALSE(r->For("github").quota.has_value());  // not in the file: the adapter decides
   EXPECT_EQ(error_of(R"({"providers": {"slack": {"quota": "workspace"}}})"),
             "providers.json: provider 'slack': quota must be \"client\" or \"tenant\", not "

@@ -134,6 +134,7 @@ int run_revoke(const Globals& g, RevokeArgs& a) {
     std::cerr << "frozen: " << scope->Describe() << " (job " << job->id << ", " << ms
               << " ms): reads of these credentials are refused from now on\n";
   }
+  a.run.freeze_ms = ms;
   return run_job(*store, *job, *providers, a.run);
 }
 

@@ -90,10 +90,10 @@ int run_job(Store& store, JobSpec& job, const providers::ProviderSet& providers,
   if (flags.format == Format::json) {
     nlohmann::json by = nlohmann::json::object();
     for (const auto& [name, p] : r->by_provider) by[name] = to_json(p);
-    std::cout << nlohmann::json{{"job", job.id}, {"state", to_string(job.state)},
-                                {"seconds", r->elapsed_s}, {"all", to_json(a)}, {"by_provider", by}}
-                     .dump(2)
-              << "\n";
+    nlohmann::json out = {{"job", job.id}, {"state", to_string(job.state)},
+                          {"seconds", r->elapsed_s}, {"all", to_json(a)}, {"by_provider", by}};
+    if (flags.freeze_ms >= 0) out["freeze_ms"] = flags.freeze_ms;
+    std::cout << out.dump(2) << "\n";
   } else {
     std::printf("job %s %s in %.2f s: %llu revoked, %llu already gone, %llu manual, %llu dead-lettered "
                 "(%llu requests, %llu rate-limited)\n",

@@ -13,6 +13,7 @@ struct RunFlags {
   std::string providers_file;  // overrides the job's own when set
   bool no_progress = false;
   Format format = Format::table;
+  double freeze_ms = -1;  // set by `revoke`: how long the freeze took, for the JSON summary
 };
 
 /// Materializes the job if needed, runs it to the end with `providers`, prints the summary (a

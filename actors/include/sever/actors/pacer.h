@@ -14,6 +14,10 @@ struct PacerConfig {
   double rate_per_s = 10;       // requests per second the provider allows; <= 0: unlimited
   double headroom = 0.97;       // pace at this share of the rate, under the provider's limit
   double burst_seconds = 0.2;   // bucket capacity, in seconds of rate (at least 1 token)
+  /// After a "too many requests" (rate cut by 10%), the rate climbs back toward its ceiling by
+  /// this share of the ceiling per second, once no such answer came for recover_after_s.
+  double recover_per_s = 0.02;
+  double recover_after_s = 2;
   int max_concurrency = 16;     // ceiling of the window
   int initial_window = 4;
   double backoff_base_s = 0.25;  // full jitter: uniform(0, min(cap, base * 2^attempt))
@@ -34,7 +38,7 @@ class Pacer {
 
   /// Completions: each frees the slot its request held.
   void OnSuccess(double now);                   // additive increase; closes the breaker
-  void OnRateLimited(double now, const providers::RateSignal& s);  // halves; pauses
+  void OnRateLimited(double now, const providers::RateSignal& s);  // slows; pauses
   void OnTransientFailure(double now);          // 5xx, timeout, reset: counts to the breaker
   void OnPermanent(double now);                 // a definite answer that is not a success
   /// Applies informational signals of a successful answer (remaining 0 → pause to reset; a
@@ -59,6 +63,8 @@ class Pacer {
 
   PacerConfig c_;
   double rate_;       // current pace (requests/s), <= 0 unlimited
+  double ceiling_;    // what rate_ recovers to: the seed, or a limit the provider stated
+  double limited_at_ = -1e18;  // last "too many requests"
   double tokens_;
   double capacity_;
   double last_ = 0;

@@ -29,7 +29,7 @@ struct RevokeItem {
 
 /// How to reach one provider: from the built-in catalog, overridden by a providers file.
 /// The unit a provider's rate limit applies to.
-enum class Quota { client, tenant };
+enum class QuotaScope { client, tenant };
 
 struct ProviderConfig {
   std::string name;      // the key: the credentials' `tool` ("github", "acme-sso", …)
@@ -44,7 +44,7 @@ struct ProviderConfig {
   int max_attempts = 8;          // then the item is dead-lettered
   double timeout_s = 10;         // per request
   std::string manual_action;     // for the manual adapter: what the customer's admin must do
-  std::optional<Quota> quota;    // overrides the adapter's quota() ("quota": "client"|"tenant")
+  std::optional<QuotaScope> quota;    // overrides the adapter's quota() ("quota": "client"|"tenant")
 };
 
 /// What a response means for the item.
@@ -81,7 +81,7 @@ class Adapter {
   virtual bool revokes(Kind kind) const { return has_api(); }
   /// Whose quota a revocation consumes at this provider: the OAuth client's (default), or the
   /// client's within each tenant's workspace or account (Slack, Zoom).
-  virtual Quota quota() const { return Quota::client; }
+  virtual QuotaScope quota() const { return QuotaScope::client; }
   /// Builds the revocation request. Returns invalid_argument when the config lacks what the
   /// provider needs (client id, secret, URL) or the URL is plain http to a non-loopback host,
   /// naming the provider ("provider 'github': client_id is required …"); refused when the
