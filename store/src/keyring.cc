@@ -142,6 +142,7 @@ Result<std::shared_ptr<const SecretBytes>> Keyring::Key(std::string_view tenant,
       return it->second.key;
     }
   }
+  std::shared_lock kek_lock(kek_mu_);  // the entry read and the key that unwraps it agree
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), keys_cf_, key, &value);
   if (s.IsNotFound()) {
@@ -169,10 +170,35 @@ Result<NewDek> Keyring::Generate(std::string_view tenant, uint32_t version, int6
   d.entry.state = DekState::primary;
   d.entry.created_at = now;
   d.entry.state_changed_at = now;
-  SEVER_ASSIGN_OR_RETURN(d.entry.wrapped, kek_->Wrap(plain, WrapContext(tenant, version)));
+  {
+    std::shared_lock kek_lock(kek_mu_);
+    SEVER_ASSIGN_OR_RETURN(d.entry.wrapped, kek_->Wrap(plain, WrapContext(tenant, version)));
+  }
   d.key = std::make_shared<const SecretBytes>(std::move(plain));
   CachePut(schema::dek_key(tenant, version), d.key);
   return d;
+}
+
+void Keyring::Forget(std::string_view tenant, uint32_t version) {
+  const std::string key = schema::dek_key(tenant, version);
+  std::lock_guard lock(cache_mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return;
+  lru_.erase(it->second.pos);
+  cache_.erase(it);  // the SecretBytes zeroizes once its last user lets go
+}
+
+void Keyring::BeginKekSwap() {
+  std::unique_lock lock(kek_mu_);
+  if (kek_generation_.load() % 2 == 0) ++kek_generation_;
+}
+
+Status Keyring::FinishKekSwap(KeySource* next, const std::function<Status()>& commit) {
+  std::unique_lock lock(kek_mu_);
+  Status s = commit();
+  if (s.ok()) kek_ = next;
+  if (kek_generation_.load() % 2 == 1) ++kek_generation_;
+  return s;
 }
 
 void Keyring::CachePut(const std::string& key, std::shared_ptr<const SecretBytes> dek) {
