@@ -38,13 +38,13 @@ std::string describe(const RotationRequest& r) {
 }
 
 // Cuts the job's tenants (sorted, with the records each has on older versions) into shards of
-// about a quarter of a worker's share, so that workers finish close together.
+// about a sixteenth of a worker's share, so that workers finish close together.
 std::vector<RotationShard> cut_shards(const std::string& job,
                                       const std::vector<std::pair<std::string, uint64_t>>& sized,
                                       size_t workers) {
   uint64_t total = 0;
   for (const auto& [t, n] : sized) total += n;
-  const uint64_t target = std::max(kMinShardRecords, total / (std::max<size_t>(workers, 1) * 4));
+  const uint64_t target = std::max(kMinShardRecords, total / (std::max<size_t>(workers, 1) * 16));
   std::vector<RotationShard> shards;
   for (const auto& [tenant, n] : sized) {
     if (shards.empty() || shards.back().estimate >= target ||

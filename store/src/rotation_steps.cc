@@ -77,8 +77,9 @@ class ResealBatch {
         store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(schema::kCreds)));
     it->Seek(prefix + shard_.cursor);
     if (!shard_.cursor.empty() && it->Valid() && it->key() == prefix + shard_.cursor) it->Next();
+    uint64_t seals = 0;
     for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (Full()) return false;
+      if (Full()) break;
       ++examined_;
       std::string_view id = it->key().ToStringView().substr(prefix.size());
       shard_.cursor.assign(id);
@@ -96,10 +97,11 @@ class ResealBatch {
       SEVER_ASSIGN_OR_RETURN(std::string value, sealer->Reseal(id, it->value().ToStringView(), &sealed));
       batch_.Put(store_.cf(schema::kCreds), it->key(), value);
       ++resealed_;
-      if (sealed) ++counters_[schema::dek_key(tenant, primary->version)];
+      seals += sealed;
     }
+    if (seals > 0) counters_[schema::dek_key(tenant, primary->version)] += seals;
     SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "walk records of " + tenant));
-    return true;
+    return !(it->Valid() && it->key().starts_with(prefix));  // false: the batch is full
   }
 
   Store& store_;
@@ -147,8 +149,13 @@ Result<uint64_t> count_left(Store& store, const RotationShard& shard,
     if (!primary) continue;
     (*verified)[tenant] = primary->version;
     const std::string prefix = schema::prefix(tenant);
-    std::unique_ptr<rocksdb::Iterator> it(
-        store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(schema::kCreds)));
+    // A pass over what was just rewritten: no block checksums (each sealed secret carries its
+    // own tag), and it does not push the foreground's blocks out of the cache.
+    rocksdb::ReadOptions ro;
+    ro.verify_checksums = false;
+    ro.fill_cache = false;
+    ro.readahead_size = 2 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(schema::kCreds)));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       uint32_t version;
       bool has_secret;

@@ -58,7 +58,7 @@ struct RotationRequest {
   std::string tenant;     // scope tenant
   RotationPolicy policy;  // scope due
   std::string actor;      // for the job and the audit log
-  /// Workers that will run the job: its tenants are cut into about 4 shards per worker, so
+  /// Workers that will run the job: its tenants are cut into about 16 shards per worker, so
   /// the work spreads evenly. Default 1.
   size_t workers = 1;
 };

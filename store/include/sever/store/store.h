@@ -102,7 +102,8 @@ class Store {
   Result<uint64_t> RewrapUnder(std::unique_ptr<KeySource> next, const std::string& actor);
 
   /// Writes the batch and audit entries for `events` atomically, chained after the current audit
-  /// head. The one path by which sever's writes reach the database.
+  /// head. The one path by which sever's writes reach the database. Batches with events are
+  /// serialized (the chain's order); a batch without any (a rotation's re-seal batch) is not.
   Status Commit(rocksdb::WriteBatch* batch, const std::vector<AuditEvent>& events);
 
   /// Runs `fn` while holding the commit lock, with the audit log, for writers that commit by
@@ -147,7 +148,7 @@ class Store {
   rocksdb::WriteOptions write_options_;
   std::mutex commit_mu_;   // orders audit entries: Prepare → write → Advance
   std::mutex dek_mu_;      // serializes DEK creation
-  std::array<std::mutex, 64> row_locks_;  // per-tenant stripes: read-modify-write of records
+  std::array<std::mutex, 1024> row_locks_;  // per-tenant stripes: read-modify-write of records
 };
 
 }  // namespace sever
