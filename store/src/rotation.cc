@@ -28,7 +28,7 @@ Result<RotationScope> parse_scope(std::string_view s) {
 std::string params_json(const RotationParams& p) {
   return nlohmann::json{{"scope", to_string(p.scope)}, {"tenant", p.tenant},
                         {"tenants", p.tenants},        {"new_deks", p.new_deks},
-                        {"estimate", p.estimate}}
+                        {"estimate", p.estimate},      {"max_rate", p.max_rate}}
       .dump();
 }
 
@@ -144,6 +144,7 @@ Result<RotationParams> rotation_params(const JobSpec& job) {
     p.tenants = j.at("tenants").get<uint64_t>();
     p.new_deks = j.at("new_deks").get<uint64_t>();
     p.estimate = j.at("estimate").get<uint64_t>();
+    p.max_rate = j.value("max_rate", 0.0);
     return p;
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption("job " + job.id + " has malformed rotation params: " + e.what());
@@ -179,7 +180,7 @@ Result<RotationStart> begin_rotation(Store& store, const RotationRequest& req) {
   auto locks = store.LockTenants(tenants);
   Status s = store.WithDekLock([&]() -> Status {
     SEVER_ASSIGN_OR_RETURN(auto current, tenant_keys(store, only, req.policy, now));
-    RotationParams params{req.scope, req.tenant, 0, 0, 0};
+    RotationParams params{req.scope, req.tenant, 0, 0, 0, req.max_rate};
     rocksdb::WriteBatch b;
     std::vector<AuditEvent> events(1);
     std::vector<std::pair<std::string, uint64_t>> sized;

@@ -43,6 +43,7 @@ int rotate_dek(const Globals& g, const RotateArgs& a) {
   req.policy = a.policy;
   req.actor = actor();
   req.workers = a.run.workers > 0 ? a.run.workers : actors::RotationOptions().workers;
+  req.max_rate = a.run.max_rate;
   // A rotation of the same scope that a crash interrupted resumes from its checkpoint.
   auto running = find_running_rotation(*store, req.scope, req.tenant);
   if (!running.ok()) return fail(running.status());
@@ -178,7 +179,8 @@ void register_rotate(CLI::App& app, Globals& g) {
   dek->add_option("--tenant", a->tenant, "one tenant");
   dek->add_flag("--all", a->all, "every tenant");
   dek->add_flag("--due", a->due, "the tenants the policy says are due (see rotate status)");
-  dek->add_option("--max-rate", a->run.max_rate, "records re-sealed per second (default: no limit)")
+  dek->add_option("--max-rate", a->run.max_rate,
+                  "records re-sealed per second, kept by a resume (default: no limit)")
       ->check(CLI::PositiveNumber);
   dek->add_option("--workers", a->run.workers, "parallel workers (default: the cores)")
       ->check(CLI::Range(1, 64));

@@ -85,7 +85,9 @@ int run_rotation_job(Store& store, JobSpec& job, const RotateFlags& flags) {
   maybe_pause("begun", 1);
   actors::RotationOptions o;
   if (flags.workers > 0) o.workers = flags.workers;
-  o.max_rate = flags.max_rate;
+  auto params = rotation_params(job);
+  if (!params.ok()) return fail(params.status());
+  o.max_rate = flags.max_rate > 0 ? flags.max_rate : params->max_rate;
   if (std::getenv("SEVER_TEST_ROTATE_PAUSE") != nullptr) o.on_step = maybe_pause;
   auto r = [&] {
     RotationView view(!flags.no_progress && flags.format != Format::json && isatty(2));

@@ -9,7 +9,7 @@
 namespace sever::cli {
 
 struct RotateFlags {
-  double max_rate = 0;     // records re-sealed per second; 0: unlimited
+  double max_rate = 0;     // records re-sealed per second; 0: the job's own (else unlimited)
   size_t workers = 0;      // 0: the default (the cores)
   bool no_progress = false;
   Format format = Format::table;

@@ -61,6 +61,8 @@ struct RotationRequest {
   /// Workers that will run the job: its tenants are cut into about 16 shards per worker, so
   /// the work spreads evenly. Default 1.
   size_t workers = 1;
+  /// Records re-sealed per second (<= 0: unlimited), kept with the job so a resume keeps it.
+  double max_rate = 0;
 };
 
 /// A rotation job's parameters (stored in JobSpec::params).
@@ -70,6 +72,7 @@ struct RotationParams {
   uint64_t tenants = 0;   // tenants covered
   uint64_t new_deks = 0;  // DEKs made primary when the job began
   uint64_t estimate = 0;  // records on older versions when it began (from the DEK counters)
+  double max_rate = 0;    // records re-sealed per second it began with (<= 0: unlimited)
 };
 
 /// Parses a rotation job's params. corruption when they are malformed or the job is not one.
