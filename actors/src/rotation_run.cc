@@ -109,8 +109,8 @@ class RotationSupervisor {
   }
 
   void Spawn() {
-    WorkerSetup w{&store_, caf::actor_cast<caf::actor>(self_), &bucket_, Batch(), options_.on_step,
-                  &batches_, &retired_, &destroyed_};
+    WorkerSetup w{&store_, caf::actor_cast<caf::actor>(self_), &bucket_, Batch(), options_.nice,
+                  options_.on_step, &batches_, &retired_, &destroyed_};
     workers_.push_back(spawn_rotation_worker(system_, std::move(w)));
     self_->monitor(workers_.back());
     Give(workers_.back());

@@ -1,5 +1,9 @@
 #include "rotation_worker.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <optional>
 
@@ -13,6 +17,7 @@ double now_s() {
 struct WorkerState {
   WorkerSetup setup;
   std::optional<RotationShard> shard;
+  bool niced = false;
 };
 
 using Self = caf::stateful_actor<WorkerState>;
@@ -61,6 +66,11 @@ caf::behavior worker(Self* self, WorkerSetup setup) {
   self->state.setup = std::move(setup);
   return {
       [=](shard_atom, RotationShard& shard) {
+        if (!self->state.niced) {  // detached: this thread is the worker's for its whole life
+          (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)),
+                              self->state.setup.nice);
+          self->state.niced = true;
+        }
         self->state.shard = std::move(shard);
         self->send(self, step_atom::value);
       },

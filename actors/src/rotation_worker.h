@@ -32,6 +32,7 @@ struct WorkerSetup {
   caf::actor supervisor;
   TokenBucket* bucket = nullptr;  // outlives the worker
   size_t batch = 1000;
+  int nice = 10;  // the worker thread's CPU priority
   std::function<void(std::string_view, uint64_t)> on_step;  // the test hook, may be empty
   std::atomic<uint64_t>* batches = nullptr;  // re-seal batches committed by this run
   std::atomic<uint64_t>* retired = nullptr;  // shards that retired their old DEKs

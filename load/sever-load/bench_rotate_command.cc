@@ -7,17 +7,18 @@
 //   2. the ceiling: after the same begin (a new primary DEK per tenant), a naive single pass
 //      that re-seals every record on K threads with no protection: no tenant lock (a concurrent
 //      update can be lost), no checkpoint, no audit, no verification;
-//   3. sever's `rotate dek --all` path alone: begin_rotation and run_rotation on K workers,
-//      verification, retirement and destruction included;
+//   3. sever's rotation alone: `sever rotate dek --all --workers K`, the CLI as a child process
+//      (wall time from its start to its exit, peak RSS by wait4): begin, re-seal on the
+//      actors, verification, retirement and destruction;
 //   4. the same with foreground load at fixed rates: readers (GetSecret) and writers (upserts,
 //      half of them on the largest tenant): rotation rate, read latency p50/p99 while it runs
 //      (and idle, before it), failed reads, and lost updates (every written value read back
 //      at the end);
 //   5. the naive pass under the same load: what it loses.
-// Each scenario runs on its own RocksDB checkpoint of the store of step 1. Peak RSS is the
-// process's VmHWM, reset before each scenario. Every loop ends by itself: the load stops when
-// the rotation it accompanies is done.
-#include <fcntl.h>
+// The loaded runs are in this process (the store allows one process), with begin_rotation and
+// run_rotation as the CLI calls them. Each scenario runs on its own RocksDB checkpoint of the
+// store of step 1. Every loop ends by itself: the load stops when the rotation it accompanies
+// is done.
 #include <unistd.h>
 
 #include <atomic>
@@ -75,19 +76,6 @@ T need(Result<T> r, const std::string& what) {
 
 void need(const Status& s, const std::string& what) {
   if (!s.ok()) fail(what + ": " + s.message());
-}
-
-// Peak RSS of this process since the last reset, in MiB.
-void reset_peak_rss() {
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
-double peak_rss_mib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024;
-  }
-  return 0;
 }
 
 StoreOptions options_for(const fs::path& data) {
@@ -318,15 +306,32 @@ uint64_t naive_reseal(Store& store, size_t threads) {
 struct Scenario {
   double seconds = 0;
   uint64_t resealed = 0;
-  double peak_rss_mib = 0;
+  double peak_rss_mib = 0;  // measured for the CLI run only
   json load;
 };
+
+// sever's rotation alone, as an operator runs it: `sever rotate dek --all`, a child process.
+Scenario run_cli(const fs::path& clone, const Flags& f) {
+  const std::string sever = (fs::read_symlink("/proc/self/exe").parent_path() / "sever").string();
+  std::string out;
+  Scenario s;
+  long rss_kib = 0;
+  if (run_child({sever, "--data", clone.string(), "rotate", "dek", "--all", "--workers",
+                 std::to_string(f.workers), "--no-progress", "--format", "json"},
+                &out, &s.seconds, &rss_kib) != 0) {
+    fail("sever rotate dek --all failed: " + out);
+  }
+  s.resealed = json::parse(out)["resealed"].get<uint64_t>();
+  s.peak_rss_mib = rss_kib / 1024.0;
+  fs::remove_all(clone);
+  fs::remove(clone.string() + ".key");
+  return s;
+}
 
 template <typename Pass>
 Scenario run_scenario(const fs::path& clone, const Flags& f, const std::vector<Target>* any,
                       const std::vector<Target>* hot, Pass pass) {
   auto store = need(Store::Open(options_for(clone)), "open " + clone.string());
-  reset_peak_rss();
   std::unique_ptr<Load> load;
   if (any != nullptr) {
     load = std::make_unique<Load>(*store, *any, *hot, f.read_rate, f.write_rate);
@@ -349,7 +354,6 @@ Scenario run_scenario(const fs::path& clone, const Flags& f, const std::vector<T
     s.load = load->Report();
     s.load["lost_updates"] = load->Lost();
   }
-  s.peak_rss_mib = peak_rss_mib();
   store.reset();
   fs::remove_all(clone);
   fs::remove(clone.string() + ".key");
@@ -358,8 +362,8 @@ Scenario run_scenario(const fs::path& clone, const Flags& f, const std::vector<T
 
 json to_json(const Scenario& s, double ceiling_rate) {
   const double rate = s.resealed / s.seconds;
-  json j = {{"seconds", s.seconds}, {"resealed", s.resealed}, {"rate_per_second", rate},
-            {"peak_rss_mib", s.peak_rss_mib}};
+  json j = {{"seconds", s.seconds}, {"resealed", s.resealed}, {"rate_per_second", rate}};
+  if (s.peak_rss_mib > 0) j["peak_rss_mib"] = s.peak_rss_mib;
   if (ceiling_rate > 0) j["vs_ceiling"] = rate / ceiling_rate;
   if (!s.load.is_null()) j["load"] = s.load;
   return j;
@@ -369,7 +373,8 @@ void print_line(const char* name, const json& j) {
   std::printf("%-34s %6.2f s  %8.0f/s", name, j["seconds"].get<double>(),
               j["rate_per_second"].get<double>());
   if (j.contains("vs_ceiling")) std::printf("  %.2fx ceiling", j["vs_ceiling"].get<double>());
-  std::printf("  peak RSS %4.0f MiB\n", j["peak_rss_mib"].get<double>());
+  if (j.contains("peak_rss_mib")) std::printf("  peak RSS %4.0f MiB", j["peak_rss_mib"].get<double>());
+  std::printf("\n");
   if (!j.contains("load")) return;
   const json& l = j["load"];
   std::printf("%-34s reads %llu (%llu failed), p50 %.0f us p99 %.0f us (idle p50 %.0f us p99 %.0f us; "
@@ -407,7 +412,7 @@ void run_bench(const Flags& f) {
   Scenario ceiling = run_scenario(clones[0], f, nullptr, nullptr, naive);
   const double ceiling_rate = ceiling.resealed / ceiling.seconds;
   r["naive_ceiling"] = to_json(ceiling, 0);
-  r["sever_alone"] = to_json(run_scenario(clones[1], f, nullptr, nullptr, sever), ceiling_rate);
+  r["sever_alone"] = to_json(run_cli(clones[1], f), ceiling_rate);
   r["sever_under_load"] = to_json(run_scenario(clones[2], f, &any, &hot, sever), ceiling_rate);
   r["naive_under_load"] = to_json(run_scenario(clones[3], f, &any, &hot, naive), ceiling_rate);
   if (f.dir.empty()) fs::remove_all(dir);
@@ -423,7 +428,7 @@ void run_bench(const Flags& f) {
               r["store"]["tenants"].get<unsigned long long>(),
               r["store"]["import_seconds"].get<double>(), f.workers, f.read_rate, f.write_rate);
   print_line("naive re-seal (ceiling, unsafe):", r["naive_ceiling"]);
-  print_line("sever rotate dek --all:", r["sever_alone"]);
+  print_line("sever rotate dek --all (CLI):", r["sever_alone"]);
   print_line("sever rotate dek --all + load:", r["sever_under_load"]);
   print_line("naive re-seal + load:", r["naive_under_load"]);
 }

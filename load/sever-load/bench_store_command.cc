@@ -59,36 +59,6 @@ uint64_t dir_bytes(const fs::path& dir) {
   return n;
 }
 
-// Runs a program, returns its exit code; fills its stdout, wall seconds and peak RSS (KiB).
-int run_child(const std::vector<std::string>& argv, std::string* out, double* secs,
-              long* max_rss_kib) {
-  int pipefd[2];
-  if (pipe(pipefd) != 0) fail("pipe failed");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  auto t0 = Clock::now();
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
-    fail("cannot run " + argv[0]);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  close(pipefd[1]);
-  char buf[4096];
-  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) out->append(buf, n);
-  close(pipefd[0]);
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  *secs = since(t0);
-  *max_rss_kib = ru.ru_maxrss;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 // Picks `n` random (tenant, id) keys of the store by reservoir sampling its records.
 std::vector<std::pair<std::string, std::string>> sample_keys(Store& store, uint64_t n,
                                                              uint64_t seed) {

@@ -1,5 +1,11 @@
-// Helpers the benchmark commands share: the machine's name, latency percentiles, wall time.
+// Helpers the benchmark commands share: the machine's name, latency percentiles, wall time, and
+// running a child process with its peak RSS.
 #pragma once
+
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -37,6 +43,40 @@ inline Latency percentiles(std::vector<double> v) {
 /// Returns the seconds since `t`.
 inline double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+/// Runs a program (argv[0] a path) to its end with its stdout captured into *out and stderr
+/// inherited. Returns its exit code (128 when it did not exit normally, -1 when it could not be
+/// started) and fills its wall seconds and peak RSS in KiB (wait4).
+inline int run_child(const std::vector<std::string>& argv, std::string* out, double* secs,
+                     long* max_rss_kib) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int spawned = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(pipefd[1]);
+  if (spawned != 0) {
+    close(pipefd[0]);
+    return -1;
+  }
+  char buf[4096];
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) out->append(buf, n);
+  close(pipefd[0]);
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  *secs = since(t0);
+  *max_rss_kib = ru.ru_maxrss;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 }  // namespace sever::load::cli

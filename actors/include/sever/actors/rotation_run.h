@@ -36,6 +36,9 @@ struct RotationOptions {
   /// Records re-sealed per batch (one write, one checkpoint); fewer under a low max_rate, so
   /// that a batch is about 50 ms of the rate. Default 1000.
   size_t batch = 1000;
+  /// The workers' CPU priority as a nice value (Linux schedules each thread on its own): 10
+  /// by default, so that foreground reads and writes get a core first when they need one.
+  int nice = 10;
   double progress_interval_s = 0.5;
   /// Test hook, called from a worker thread after each committed step: point "batch" with the
   /// number of re-seal batches this run has committed, "retired" and "destroyed" with the
