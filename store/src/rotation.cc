@@ -3,6 +3,7 @@
 #include "sever/store/rotation.h"
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -18,9 +19,20 @@ namespace {
 constexpr uint64_t kMinShardRecords = 1000;
 constexpr size_t kMaxShardTenants = 2000;  // bounds a shard's stored tenant list
 
+// Names of the enums' values, from 1.
+constexpr std::array<std::string_view, 3> kDueNames = {"age", "encryptions", "leftover"};
+constexpr std::array<std::string_view, 3> kScopeNames = {"tenant", "all", "due"};
+constexpr std::array<std::string_view, 4> kPhaseNames = {"reseal", "verify", "destroy", "done"};
+
+template <size_t N, typename E>
+std::string_view name_of(const std::array<std::string_view, N>& names, E e) {
+  const auto i = static_cast<size_t>(e) - 1;
+  return i < N ? names[i] : "unknown";
+}
+
 Result<RotationScope> parse_scope(std::string_view s) {
-  for (auto scope : {RotationScope::tenant, RotationScope::all, RotationScope::due}) {
-    if (to_string(scope) == s) return scope;
+  for (size_t i = 0; i < kScopeNames.size(); ++i) {
+    if (kScopeNames[i] == s) return static_cast<RotationScope>(i + 1);
   }
   return Status::Corruption("unknown rotation scope " + std::string(s));
 }
@@ -61,33 +73,9 @@ std::vector<RotationShard> cut_shards(const std::string& job,
 
 }  // namespace
 
-std::string_view to_string(DueReason r) {
-  switch (r) {
-    case DueReason::age: return "age";
-    case DueReason::encryptions: return "encryptions";
-    case DueReason::leftover: return "leftover";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(RotationScope s) {
-  switch (s) {
-    case RotationScope::tenant: return "tenant";
-    case RotationScope::all: return "all";
-    case RotationScope::due: return "due";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(ShardPhase p) {
-  switch (p) {
-    case ShardPhase::reseal: return "reseal";
-    case ShardPhase::verify: return "verify";
-    case ShardPhase::destroy: return "destroy";
-    case ShardPhase::done: return "done";
-  }
-  return "unknown";
-}
+std::string_view to_string(DueReason r) { return name_of(kDueNames, r); }
+std::string_view to_string(RotationScope s) { return name_of(kScopeNames, s); }
+std::string_view to_string(ShardPhase p) { return name_of(kPhaseNames, p); }
 
 std::string_view tenant_stage(const RotationShard& s, size_t i) {
   switch (s.phase) {

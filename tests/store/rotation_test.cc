@@ -54,6 +54,15 @@ class RotationTest : public StoreTest {
     ASSERT_TRUE(finish_rotation(*store_, job, *shards).ok());
   }
 
+  // Begins a rotation and runs it to its end; returns the job.
+  JobSpec Rotate(RotationScope scope, const std::string& tenant = "", size_t batch = 1000) {
+    auto started = Begin(scope, tenant);
+    EXPECT_TRUE(started.ok()) << started.status().ToString();
+    if (!started.ok()) return {};
+    RunToEnd(started->job, batch);
+    return started->job;
+  }
+
   std::map<uint32_t, DekEntry> Deks(const std::string& tenant) {
     std::map<uint32_t, DekEntry> out;
     auto all = store_->keyring().List(tenant);
@@ -125,9 +134,7 @@ TEST_F(RotationTest, BeginMakesANewPrimaryInOneBatchAndRecordsTheJob) {
 TEST_F(RotationTest, FullRotationReSealsEveryRecordThenRetiresAndDestroysTheOldDek) {
   Fill("acme", 30);
   Fill("beta", 7);
-  auto started = Begin(RotationScope::all);
-  ASSERT_TRUE(started.ok());
-  RunToEnd(started->job, 4);
+  const JobSpec job = Rotate(RotationScope::all, "", 4);
   for (const char* t : {"acme", "beta"}) {
     auto d = Deks(t);
     EXPECT_EQ(d[1].state, DekState::destroyed) << t;
@@ -142,7 +149,7 @@ TEST_F(RotationTest, FullRotationReSealsEveryRecordThenRetiresAndDestroysTheOldD
     EXPECT_EQ(store_->GetRecord("acme", id)->dek_version, 2u);
     EXPECT_EQ(Secret("acme", id), std::string("acme-") + id);
   }
-  EXPECT_EQ(load_job(*store_, started->job.id)->state, JobState::done);
+  EXPECT_EQ(load_job(*store_, job.id)->state, JobState::done);
   auto a = Actions();
   EXPECT_EQ(count(a, "dek.retire"), 2u);
   EXPECT_EQ(count(a, "dek.destroy"), 2u);
@@ -157,9 +164,7 @@ TEST_F(RotationTest, FullRotationReSealsEveryRecordThenRetiresAndDestroysTheOldD
 TEST_F(RotationTest, AadStillBindsEachBlobToItsRowAfterRotation) {
   Fill("acme", 2);
   Fill("beta", 1);
-  auto started = Begin(RotationScope::all);
-  ASSERT_TRUE(started.ok());
-  RunToEnd(started->job);
+  Rotate(RotationScope::all);
   auto one = store_->GetRecord("acme", "c0000");
   auto two = store_->GetRecord("acme", "c0001");
   auto other = store_->GetRecord("beta", "c0000");
@@ -230,9 +235,7 @@ TEST_F(RotationTest, VerificationSendsTheShardBackWhileARecordIsOnTheOldDek) {
 TEST_F(RotationTest, AReadOfARecordWhoseDekWasDestroyedMeanwhileStillOpens) {
   Fill("acme", 3);
   auto before = store_->GetRecord("acme", "c0001");  // read, names v1
-  auto started = Begin(RotationScope::tenant, "acme");
-  ASSERT_TRUE(started.ok());
-  RunToEnd(started->job);
+  Rotate(RotationScope::tenant, "acme");
   ASSERT_EQ(Deks("acme")[1].state, DekState::destroyed);
   auto s = store_->OpenSealed(*before);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -411,9 +414,7 @@ TEST_F(RotationTest, AnImportThatSealedBeforeARotationBeganDoesNotCommit) {
 
 TEST_F(RotationTest, MasterRotationFileToFileNeedsOnlyTheNewKey) {
   Fill("acme", 3);
-  auto started = Begin(RotationScope::tenant, "acme");
-  ASSERT_TRUE(started.ok());
-  RunToEnd(started->job);  // v1 destroyed, v2 primary
+  Rotate(RotationScope::tenant, "acme");  // v1 destroyed, v2 primary
   Fill("beta", 2);
   const std::string old_key = options_.key_source.substr(5);
   const std::string next = "file:" + (dir_ / "next.key");
