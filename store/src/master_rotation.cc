@@ -1,4 +1,4 @@
-// Master-key rotation: Store::RewrapUnder (see store.h).
+// Master-key rotation: Store::RewrapUnder and Store::PurgeSupersededKeys (see store.h).
 #include <nlohmann/json.hpp>
 
 #include "master_key.h"
@@ -48,7 +48,22 @@ Result<uint64_t> Store::RewrapUnder(std::unique_ptr<KeySource> next, const std::
   SEVER_RETURN_IF_ERROR(
       keyring_->FinishKekSwap(next.get(), [&] { return CommitImpl(&b, {event}, true); }));
   kek_ = std::move(next);  // the previous source (and its key) is released here
+  SEVER_RETURN_IF_ERROR(PurgeSupersededKeys().Prefixed(
+      "the master key was rotated, but the entries wrapped under the old one are still in the "
+      "store's files (run the rotation again to purge them)"));
   return rewrapped;
+}
+
+Status Store::PurgeSupersededKeys() {
+  // Every column family, so that no write-ahead log file (they are shared) is still needed.
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(db_->Flush({}, cfs_), "flush"));
+  for (size_t cf : {schema::kKeys, schema::kMeta}) {
+    rocksdb::CompactRangeOptions o;
+    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    SEVER_RETURN_IF_ERROR(
+        detail::from_rocks(db_->CompactRange(o, cfs_[cf], nullptr, nullptr), "compact keys"));
+  }
+  return Status::Ok();
 }
 
 }  // namespace sever

@@ -226,6 +226,9 @@ Status finish_rotation(Store& store, JobSpec& job, const std::vector<RotationSha
                              " is at " + std::string(to_string(s.phase)));
     }
   }
+  // First the destroyed DEKs' wrapped bytes leave the live files, then the job is done (a
+  // crash in between purges again on resume).
+  SEVER_RETURN_IF_ERROR(store.PurgeSupersededKeys());
   job.state = JobState::done;
   return save_job(store, job, "rotate.done");
 }

@@ -87,6 +87,32 @@ class RotateCliTest : public CliTest {
     return secrets_[{tenant, id}];
   }
 
+  // Returns the wrapped DEKs the keys column family holds now (each entry ends with its
+  // wrapped key: 61 bytes under a file master key).
+  std::vector<std::string> WrappedDeks() {
+    std::vector<std::string> out;
+    RawDb db(store().data, true);
+    EXPECT_TRUE(db.status().ok()) << db.status().ToString();
+    std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator({}, db.cf("keys")));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string v = it->value().ToString();
+      if (v.size() > 61) out.push_back(v.substr(v.size() - 61));
+    }
+    return out;
+  }
+
+  // Returns how many of `blobs` some file of the data directory holds.
+  size_t FoundInFiles(const std::vector<std::string>& blobs) {
+    size_t found = 0;
+    std::vector<std::string> files;
+    for (const auto& p : files_under(store().data)) files.push_back(read_file(p).value_or(""));
+    for (const auto& b : blobs) {
+      found += std::any_of(files.begin(), files.end(),
+                           [&](const std::string& f) { return f.find(b) != std::string::npos; });
+    }
+    return found;
+  }
+
   json JobsJson() {
     auto r = store().run({"jobs", "list", "--format", "json"});
     EXPECT_EQ(r.code, 0) << r.describe();
@@ -251,7 +277,12 @@ TEST_F(RotateCliTest, BadUsageAndUnknownTenantExitTwoAWrongKeyExitsThree) {
 TEST_F(RotateCliTest, MasterFileToFileThenTheOldKeyFileIsNotNeeded) {
   init(store());
   Fill(2, 10);
+  const std::vector<std::string> first = WrappedDeks();  // t0 v1, t1 v1
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(FoundInFiles(first), 2u);
   SEVER_ASSERT_EXIT(store().run({"rotate", "dek", "--tenant", "t1"}), 0);  // a destroyed DEK too
+  EXPECT_EQ(FoundInFiles({first[1]}), 0u) << "t1's destroyed DEK is still in the store's files";
+  const std::vector<std::string> before = WrappedDeks();
   const std::string next = "file:" + (tmp() / "next.key");
   auto r = store().run({"rotate", "master", "--to", next, "--format", "json"});
   SEVER_ASSERT_EXIT(r, 0);
@@ -259,6 +290,8 @@ TEST_F(RotateCliTest, MasterFileToFileThenTheOldKeyFileIsNotNeeded) {
   EXPECT_EQ(m["to"], next);
   EXPECT_EQ(m["deks"], 2);  // t0 v1 and t1 v2; t1 v1 was destroyed
   EXPECT_EQ(file_mode(tmp() / "next.key"), 0600);
+  EXPECT_EQ(FoundInFiles(before), 0u) << "DEKs wrapped under the old master key are still in "
+                                         "the store's files";
   // With the old key file still there, the old spec is refused and names the new one.
   auto old = store().run({"get", "t0", "c1"});
   SEVER_EXPECT_EXIT(old, 3);

@@ -141,7 +141,8 @@ Result<std::vector<RotationShard>> load_shards(const Store& store, const std::st
 /// left.
 Result<uint64_t> step_shard(Store& store, RotationShard& shard, size_t max_records);
 
-/// Marks the job done (audited "rotate.done"); refused while a shard is not done.
+/// Marks the job done (audited "rotate.done") and purges the destroyed DEKs' entries from the
+/// live files (Store::PurgeSupersededKeys); refused while a shard is not done.
 Status finish_rotation(Store& store, JobSpec& job, const std::vector<RotationShard>& shards);
 
 /// What a master-key rotation did.
@@ -153,8 +154,9 @@ struct MasterRotation {
 /// Master-key rotation: opens the key source `to_spec` (creating the key first, as `init`
 /// does, when it does not exist), then Store::RewrapUnder: every DEK, the KEK check value and
 /// the audit chain key are re-wrapped under it in one batch, and the store records its spec.
-/// Records are not touched. invalid_argument when `to_spec` is the store's current source; a
-/// key file it created is removed again when the rotation fails.
+/// Records are not touched; the entries wrapped under the old key are purged from the live
+/// files (Store::PurgeSupersededKeys). invalid_argument when `to_spec` is the store's current
+/// source; a key file it created is removed again when the rotation fails.
 Result<MasterRotation> rotate_master(Store& store, const std::string& to_spec,
                                      const std::string& actor);
 

@@ -82,6 +82,13 @@ class Store {
   Result<DekEntry> EnsurePrimaryDek(std::string_view tenant, uint64_t headroom,
                                     const std::string& actor);
 
+  /// Flushes every column family (so no write-ahead log still holds them) and rewrites the
+  /// small key-holding ones (keys, meta) down to their last level, so that DEK entries
+  /// superseded by a destruction or a master-key rotation are gone from the live files, not
+  /// only hidden by newer ones: a copy of the data directory taken afterwards holds no wrapped
+  /// DEK a retired master key could open.
+  Status PurgeSupersededKeys();
+
   /// Runs `fn` holding the DEK lock, which every change to DEK entries holds (creation,
   /// demotion, retirement, destruction, re-wrapping), so that no two such changes interleave.
   Status WithDekLock(const std::function<Status()>& fn);
