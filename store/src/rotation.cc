@@ -179,7 +179,8 @@ Result<RotationStart> begin_rotation(Store& store, const RotationRequest& req) {
         if (e.state != DekState::destroyed) estimate += e.encryptions;
       }
       // A tenant due only for leftovers keeps its fresh primary; the rest get a new one.
-      const bool renew = req.scope != RotationScope::due || (k.due && *k.due != DueReason::leftover);
+      const bool renew = k.primary && (req.scope != RotationScope::due ||
+                                       (k.due && *k.due != DueReason::leftover));
       if (renew) {
         estimate += k.primary ? k.primary->encryptions : 0;
         SEVER_RETURN_IF_ERROR(
@@ -238,6 +239,16 @@ Result<MasterRotation> rotate_master(Store& store, const std::string& to_spec,
   MasterRotation m{store.key_source().spec(), to_spec, 0};
   if (to_spec == m.from) {
     return Status::InvalidArgument("the store's master key is already " + to_spec);
+  }
+  if (to_spec.starts_with("file:")) {  // beside the data directory, never inside it
+    std::error_code ec;
+    const auto key = std::filesystem::weakly_canonical(to_spec.substr(5), ec);
+    const auto data = std::filesystem::weakly_canonical(store.options().data_dir, ec);
+    if (!ec && key.string().starts_with(data.string() + "/")) {
+      return Status::InvalidArgument("key file " + to_spec.substr(5) +
+                                     " is inside the data directory: every copy of it would "
+                                     "carry the key");
+    }
   }
   bool created = true;
   auto next = create_key_source(to_spec);

@@ -266,6 +266,8 @@ TEST_F(RotateCliTest, BadUsageAndUnknownTenantExitTwoAWrongKeyExitsThree) {
   SEVER_EXPECT_EXIT(store().run({"rotate", "master"}), 2);
   SEVER_EXPECT_EXIT(store().run({"rotate", "master", "--to", "file:" + store().key_file()}), 2);
   SEVER_EXPECT_EXIT(store().run({"rotate", "master", "--to", "vault:x"}), 2);
+  SEVER_EXPECT_EXIT(store().run({"rotate", "master", "--to", "file:" + store().data + "/in.key"}), 2);
+  EXPECT_FALSE(fs::exists(store().data + "/in.key"));
   Cli other = this->other("other");
   init(other);
   Cli wrong{store().data, "file:" + other.key_file()};
