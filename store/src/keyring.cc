@@ -104,8 +104,8 @@ Result<uint64_t> Keyring::Encryptions(const std::string& key) const {
   return load_le64(v);
 }
 
-Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant) const {
-  std::vector<DekEntry> out;
+Status Keyring::Scan(std::string_view tenant, bool counters,
+                     const std::function<void(DekEntry&&)>& fn) const {
   const std::string pfx = tenant.empty() ? "" : schema::prefix(tenant);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
   for (it->Seek(pfx); it->Valid() && it->key().starts_with(pfx); it->Next()) {
@@ -116,11 +116,26 @@ Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant) const {
     DekEntry e;
     uint32_t version = coding::get_be32(k.data() + k.size() - 4);
     SEVER_RETURN_IF_ERROR(Decode(k.substr(0, k.size() - 5), version, it->value().ToStringView(), &e));
-    SEVER_ASSIGN_OR_RETURN(e.encryptions, Encryptions(std::string(k)));
-    out.push_back(std::move(e));
+    if (counters) {
+      SEVER_ASSIGN_OR_RETURN(e.encryptions, Encryptions(std::string(k)));
+    }
+    fn(std::move(e));
   }
-  SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "scan DEKs"));
+  return detail::from_rocks(it->status(), "scan DEKs");
+}
+
+Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant) const {
+  std::vector<DekEntry> out;
+  SEVER_RETURN_IF_ERROR(Scan(tenant, true, [&](DekEntry&& e) { out.push_back(std::move(e)); }));
   return out;
+}
+
+Result<uint32_t> Keyring::PrimaryVersion(std::string_view tenant) const {
+  uint32_t version = 0;
+  SEVER_RETURN_IF_ERROR(Scan(tenant, false, [&](DekEntry&& e) {
+    if (e.state == DekState::primary) version = e.version;
+  }));
+  return version;
 }
 
 Result<std::optional<DekEntry>> Keyring::Primary(std::string_view tenant) const {

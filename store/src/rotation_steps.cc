@@ -69,8 +69,8 @@ class ResealBatch {
   // Re-seals the tenant's records on an older version from the cursor on. Under the lock, so
   // the iterator made here sees every write committed before it. Returns true at its end.
   Result<bool> Walk(const std::string& tenant) {
-    SEVER_ASSIGN_OR_RETURN(auto primary, store_.keyring().Primary(tenant));
-    if (!primary) return true;  // no DEK, so nothing sealed
+    SEVER_ASSIGN_OR_RETURN(const uint32_t primary, store_.keyring().PrimaryVersion(tenant));
+    if (primary == 0) return true;  // no DEK, so nothing sealed
     std::optional<detail::TenantSealer> sealer;
     const std::string prefix = schema::prefix(tenant);
     std::unique_ptr<rocksdb::Iterator> it(
@@ -88,9 +88,9 @@ class ResealBatch {
       if (!peek_record(it->value().ToStringView(), &version, &has_secret)) {
         return Status::Corruption("record " + tenant + "/" + std::string(id) + " is malformed");
       }
-      if (version >= primary->version) continue;
+      if (version >= primary) continue;
       if (!sealer) {
-        SEVER_ASSIGN_OR_RETURN(auto made, detail::TenantSealer::Create(store_, tenant, primary->version));
+        SEVER_ASSIGN_OR_RETURN(auto made, detail::TenantSealer::Create(store_, tenant, primary));
         sealer.emplace(std::move(made));
       }
       bool sealed;
@@ -99,7 +99,7 @@ class ResealBatch {
       ++resealed_;
       seals += sealed;
     }
-    if (seals > 0) counters_[schema::dek_key(tenant, primary->version)] += seals;
+    if (seals > 0) counters_[schema::dek_key(tenant, primary)] += seals;
     SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "walk records of " + tenant));
     return !(it->Valid() && it->key().starts_with(prefix));  // false: the batch is full
   }
@@ -145,9 +145,9 @@ Result<uint64_t> count_left(Store& store, const RotationShard& shard,
                             std::map<std::string, uint32_t>* verified) {
   uint64_t left = 0;
   for (const auto& tenant : shard.tenants) {
-    SEVER_ASSIGN_OR_RETURN(auto primary, store.keyring().Primary(tenant));
-    if (!primary) continue;
-    (*verified)[tenant] = primary->version;
+    SEVER_ASSIGN_OR_RETURN(const uint32_t primary, store.keyring().PrimaryVersion(tenant));
+    if (primary == 0) continue;
+    (*verified)[tenant] = primary;
     const std::string prefix = schema::prefix(tenant);
     // A pass over what was just rewritten: no block checksums (each sealed secret carries its
     // own tag), and it does not push the foreground's blocks out of the cache.
@@ -162,7 +162,7 @@ Result<uint64_t> count_left(Store& store, const RotationShard& shard,
       if (!peek_record(it->value().ToStringView(), &version, &has_secret)) {
         return Status::Corruption("record " + it->key().ToString() + " is malformed");
       }
-      if (version < primary->version) ++left;
+      if (version < primary) ++left;
     }
     SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "verify records of " + tenant));
   }

@@ -63,6 +63,10 @@ class Keyring {
   /// tenant has no DEK yet.
   Result<std::optional<DekEntry>> Primary(std::string_view tenant) const;
 
+  /// Returns the version of the tenant's primary DEK, or 0 when it has none. Like Primary but
+  /// reads no encryption counter: for paths that ask once per batch.
+  Result<uint32_t> PrimaryVersion(std::string_view tenant) const;
+
   /// Returns the tenant's DEK entries by version, or every tenant's when `tenant` is empty.
   Result<std::vector<DekEntry>> List(std::string_view tenant) const;
 
@@ -104,6 +108,10 @@ class Keyring {
   static std::string WrapContext(std::string_view tenant, uint32_t version);
 
  private:
+  // Calls fn for each entry of the tenant (every tenant's when empty), with its encryption
+  // count when `counters`.
+  Status Scan(std::string_view tenant, bool counters,
+              const std::function<void(DekEntry&&)>& fn) const;
   Result<uint64_t> Encryptions(const std::string& key) const;
   void CachePut(const std::string& key, std::shared_ptr<const SecretBytes> dek);
 
