@@ -3,6 +3,8 @@
 // job\0 be32(index) 'p' → the checkpoint (rewritten with every step).
 #pragma once
 
+#include <functional>
+
 #include <rocksdb/write_batch.h>
 
 #include "sever/store/rotation.h"
@@ -12,5 +14,10 @@ namespace sever::detail {
 /// Adds the shard's checkpoint to `batch`, and its tenant list too when `with_tenants`.
 void put_shard(Store& store, const RotationShard& shard, bool with_tenants,
                rocksdb::WriteBatch* batch);
+
+/// Test-only: when set, called by a re-seal batch after it read and re-sealed its records and
+/// before it commits them, still holding its tenants' locks (a test writes meanwhile to show
+/// that no write is lost). Never set outside tests.
+extern std::function<void()> g_before_reseal_commit;
 
 }  // namespace sever::detail

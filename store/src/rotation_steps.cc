@@ -14,6 +14,9 @@
 #include "sever/store/time.h"
 
 namespace sever {
+
+std::function<void()> detail::g_before_reseal_commit;
+
 namespace {
 
 constexpr uint32_t kMaxPasses = 8;
@@ -45,6 +48,7 @@ class ResealBatch {
       batch_.Merge(store_.cf(schema::kDekCounters), key, Keyring::CounterDelta(n));
     }
     detail::put_shard(store_, shard_, false, &batch_);
+    if (detail::g_before_reseal_commit) detail::g_before_reseal_commit();
     SEVER_RETURN_IF_ERROR(store_.Commit(&batch_, {}));
     return resealed_;
   }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "import_keys.h"
+#include "rotation_shards.h"
 #include "schema.h"
 #include "sever/store/time.h"
 #include "support/softhsm.h"
@@ -243,28 +244,30 @@ TEST_F(RotationTest, AReadOfARecordWhoseDekWasDestroyedMeanwhileStillOpens) {
 }
 
 TEST_F(RotationTest, ConcurrentWritesAreNeverLostAndConcurrentReadsNeverFail) {
-  const int n = 600;
+  const int n = 200, rotations = 5;
   Fill("hot", n);
   Fill("cold", 50);
-  auto started = Begin(RotationScope::all);
-  ASSERT_TRUE(started.ok());
   std::atomic<bool> done{false};
-  std::map<std::string, std::string> last;  // the writer's last value per id
   std::atomic<uint64_t> writes{0}, reads{0}, read_errors{0};
-  std::thread writer([&] {
-    std::mt19937 rng(7);
-    for (uint64_t i = 0; !done.load() || i < 200; ++i) {
-      char id[16];
-      std::snprintf(id, sizeof id, "c%04d", static_cast<int>(rng() % n));
-      const std::string value = "w" + std::to_string(i);
-      ASSERT_TRUE(store_->Put(Cred("hot", id, value), true, "writer").ok());
-      last[id] = value;
-      ++writes;
-    }
-  });
-  std::vector<std::thread> readers;
+  // Two writers hammer the tenant being rotated, each on its own half of the ids (so "the last
+  // value written" of an id is well defined), until the rotations are over.
+  std::map<std::string, std::string> last[2];
+  std::vector<std::thread> load;
+  for (int w = 0; w < 2; ++w) {
+    load.emplace_back([&, w] {
+      std::mt19937 rng(7 + w);
+      for (uint64_t i = 0; !done.load() || i < 200; ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "c%04d", static_cast<int>(rng() % (n / 2)) * 2 + w);
+        const std::string value = "w" + std::to_string(w) + "-" + std::to_string(i);
+        ASSERT_TRUE(store_->Put(Cred("hot", id, value), true, "writer").ok());
+        last[w][id] = value;
+        ++writes;
+      }
+    });
+  }
   for (int r = 0; r < 2; ++r) {
-    readers.emplace_back([&, r] {
+    load.emplace_back([&, r] {
       std::mt19937 rng(100 + r);
       for (uint64_t i = 0; !done.load() || i < 200; ++i) {
         char id[16];
@@ -274,39 +277,72 @@ TEST_F(RotationTest, ConcurrentWritesAreNeverLostAndConcurrentReadsNeverFail) {
       }
     });
   }
-  // Two workers step the shards at once, in small batches so the rotation overlaps the load.
-  auto shards = load_shards(*store_, started->job.id);
-  ASSERT_TRUE(shards.ok());
-  std::atomic<size_t> next{0};
+  // Rotations one after another, each stepped by two threads at once in batches of 5, so that
+  // re-seals and writes of the same records interleave many times.
   std::atomic<int> failures{0};
-  std::vector<std::thread> workers;
-  for (int w = 0; w < 2; ++w) {
-    workers.emplace_back([&] {
-      for (size_t i; (i = next++) < shards->size();) {
-        auto& s = (*shards)[i];
-        while (s.phase != ShardPhase::done) {
-          if (!step_shard(*store_, s, 7).ok()) {
-            ++failures;
-            return;
+  for (int k = 0; k < rotations && failures == 0; ++k) {
+    auto started = Begin(RotationScope::all);
+    ASSERT_TRUE(started.ok());
+    auto shards = load_shards(*store_, started->job.id);
+    ASSERT_TRUE(shards.ok());
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w) {
+      workers.emplace_back([&] {
+        for (size_t i; (i = next++) < shards->size();) {
+          auto& s = (*shards)[i];
+          while (s.phase != ShardPhase::done) {
+            if (!step_shard(*store_, s, 5).ok()) {
+              ++failures;
+              return;
+            }
           }
         }
-      }
-    });
+      });
+    }
+    for (auto& w : workers) w.join();
   }
-  for (auto& w : workers) w.join();
   done = true;
-  writer.join();
-  for (auto& r : readers) r.join();
+  for (auto& t : load) t.join();
   ASSERT_EQ(failures.load(), 0);
   EXPECT_EQ(read_errors.load(), 0u) << reads.load() << " reads";
   EXPECT_GT(writes.load(), 0u);
-  for (const auto& [id, value] : last) EXPECT_EQ(Secret("hot", id), value) << id;
+  uint64_t lost = 0;
+  for (const auto& half : last) {
+    for (const auto& [id, value] : half) lost += Secret("hot", id) != value;
+  }
+  EXPECT_EQ(lost, 0u) << "updates lost of " << writes.load();
   for (int i = 0; i < n; ++i) {
     char id[16];
     std::snprintf(id, sizeof id, "c%04d", i);
-    EXPECT_EQ(store_->GetRecord("hot", id)->dek_version, 2u) << id;
+    EXPECT_EQ(store_->GetRecord("hot", id)->dek_version, 1u + rotations) << id;
   }
-  EXPECT_EQ(Deks("hot")[1].state, DekState::destroyed);
+  for (uint32_t v = 1; v <= rotations; ++v) EXPECT_EQ(Deks("hot")[v].state, DekState::destroyed);
+}
+
+TEST_F(RotationTest, AWriteDuringABatchWaitsForItAndIsNotOverwritten) {
+  Fill("acme", 10);
+  auto started = Begin(RotationScope::tenant, "acme");
+  ASSERT_TRUE(started.ok());
+  auto shards = load_shards(*store_, started->job.id);
+  std::thread writer;
+  std::atomic<bool> wrote{false};
+  // The batch has read c0004 (and re-sealed its old value); a write of it starts now. It must
+  // wait for the batch's commit rather than be overwritten by it.
+  detail::g_before_reseal_commit = [&] {
+    if (writer.joinable()) return;  // the first batch only
+    writer = std::thread([&] {
+      ASSERT_TRUE(store_->Put(Cred("acme", "c0004", "written-during-batch"), true, "w").ok());
+      wrote = true;
+    });
+    for (int i = 0; i < 50 && !wrote; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  auto r = step_shard(*store_, shards->front(), 100);
+  detail::g_before_reseal_commit = nullptr;
+  writer.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Secret("acme", "c0004"), "written-during-batch");
+  EXPECT_EQ(Secret("acme", "c0005"), "acme-c0005");
 }
 
 TEST_F(RotationTest, ARevokedSecretErasedDuringRotationIsNeverResealedBack) {
