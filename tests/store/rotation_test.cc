@@ -345,6 +345,36 @@ TEST_F(RotationTest, AWriteDuringABatchWaitsForItAndIsNotOverwritten) {
   EXPECT_EQ(Secret("acme", "c0005"), "acme-c0005");
 }
 
+TEST_F(RotationTest, ARevocationDuringABatchWaitsForItAndItsErasureStays) {
+  Fill("acme", 10);
+  auto started = Begin(RotationScope::tenant, "acme");
+  ASSERT_TRUE(started.ok());
+  auto shards = load_shards(*store_, started->job.id);
+  std::thread revoker;
+  std::atomic<bool> erased{false};
+  detail::g_before_reseal_commit = [&] {  // c0006 was read and re-sealed by the batch
+    if (revoker.joinable()) return;
+    revoker = std::thread([&] {
+      JobItem it;
+      it.job = "r-test";
+      it.tenant = "acme";
+      it.id = "c0006";
+      it.tool = "github";
+      it.state = ItemState::revoked;
+      ASSERT_TRUE(commit_items(*store_, {it}, "revoker").ok());
+      erased = true;
+    });
+    for (int i = 0; i < 50 && !erased; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  auto r = step_shard(*store_, shards->front(), 100);
+  detail::g_before_reseal_commit = nullptr;
+  revoker.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto rec = store_->GetRecord("acme", "c0006");
+  EXPECT_TRUE(rec->sealed.empty()) << "the re-seal brought a revoked secret back";
+  EXPECT_EQ(rec->state, State::revoked);
+}
+
 TEST_F(RotationTest, ARevokedSecretErasedDuringRotationIsNeverResealedBack) {
   const int n = 400;
   Fill("acme", n);
