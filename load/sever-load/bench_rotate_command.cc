@@ -7,9 +7,10 @@
 //   2. the ceiling: after the same begin (a new primary DEK per tenant), a naive single pass
 //      that re-seals every record on K threads with no protection: no tenant lock (a concurrent
 //      update can be lost), no checkpoint, no audit, no verification;
-//   3. sever's rotation alone: `sever rotate dek --all --workers K`, the CLI as a child process
-//      (wall time from its start to its exit, peak RSS by wait4): begin, re-seal on the
-//      actors, verification, retirement and destruction;
+//   3. sever's rotation alone, in this process as the CLI runs it (begin_rotation, then
+//      run_rotation: re-seal on the actors, verification, retirement, destruction and the purge
+//      of the destroyed keys), timed like the ceiling; and `sever rotate dek --all --workers K`
+//      itself as a child process (wall time from its start to its exit, peak RSS by wait4);
 //   4. the same with foreground load at fixed rates: readers (GetSecret) and writers (upserts,
 //      half of them on the largest tenant): rotation rate, read latency p50/p99 while it runs
 //      (and idle, before it), failed reads, and lost updates (every written value read back
@@ -282,8 +283,7 @@ uint64_t naive_reseal(Store& store, size_t threads) {
         std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator({}, store.cf(schema::kCreds)));
         for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
           uint32_t version;
-          bool has_secret;
-          if (!peek_record(it->value().ToStringView(), &version, &has_secret)) fail("bad record");
+          if (!peek_dek_version(it->value().ToStringView(), &version)) fail("bad record");
           if (version >= k.primary->version) continue;
           bool sealed;
           std::string_view id = it->key().ToStringView().substr(prefix.size());
@@ -400,7 +400,7 @@ void run_bench(const Flags& f) {
   r["store"] = build_store(f, dir, data);
   std::vector<Target> any, hot;
   sample_targets(data, f.sample, f.seed, &any, &hot);
-  auto clones = clone_store(data, dir, 4);
+  auto clones = clone_store(data, dir, 5);
 
   auto naive = [&](Store& s, JobSpec&) { return naive_reseal(s, f.workers); };
   auto sever = [&](Store& s, JobSpec& job) {
@@ -412,7 +412,8 @@ void run_bench(const Flags& f) {
   Scenario ceiling = run_scenario(clones[0], f, nullptr, nullptr, naive);
   const double ceiling_rate = ceiling.resealed / ceiling.seconds;
   r["naive_ceiling"] = to_json(ceiling, 0);
-  r["sever_alone"] = to_json(run_cli(clones[1], f), ceiling_rate);
+  r["sever_alone"] = to_json(run_scenario(clones[1], f, nullptr, nullptr, sever), ceiling_rate);
+  r["sever_cli"] = to_json(run_cli(clones[4], f), ceiling_rate);
   r["sever_under_load"] = to_json(run_scenario(clones[2], f, &any, &hot, sever), ceiling_rate);
   r["naive_under_load"] = to_json(run_scenario(clones[3], f, &any, &hot, naive), ceiling_rate);
   if (f.dir.empty()) fs::remove_all(dir);
@@ -428,7 +429,8 @@ void run_bench(const Flags& f) {
               r["store"]["tenants"].get<unsigned long long>(),
               r["store"]["import_seconds"].get<double>(), f.workers, f.read_rate, f.write_rate);
   print_line("naive re-seal (ceiling, unsafe):", r["naive_ceiling"]);
-  print_line("sever rotate dek --all (CLI):", r["sever_alone"]);
+  print_line("sever rotation (in process):", r["sever_alone"]);
+  print_line("sever rotate dek --all (CLI):", r["sever_cli"]);
   print_line("sever rotate dek --all + load:", r["sever_under_load"]);
   print_line("naive re-seal + load:", r["naive_under_load"]);
 }

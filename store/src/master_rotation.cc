@@ -1,5 +1,6 @@
 // Master-key rotation: Store::RewrapUnder and Store::PurgeSupersededKeys (see store.h).
 #include <nlohmann/json.hpp>
+#include <rocksdb/metadata.h>
 
 #include "master_key.h"
 #include "rocks_status.h"
@@ -58,10 +59,24 @@ Status Store::PurgeSupersededKeys() {
   // Every column family, so that no write-ahead log file (they are shared) is still needed.
   SEVER_RETURN_IF_ERROR(detail::from_rocks(db_->Flush({}, cfs_), "flush"));
   for (size_t cf : {schema::kKeys, schema::kMeta}) {
-    rocksdb::CompactRangeOptions o;
-    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    SEVER_RETURN_IF_ERROR(
-        detail::from_rocks(db_->CompactRange(o, cfs_[cf], nullptr, nullptr), "compact keys"));
+    // Their files merged into one on the last level, on this thread (a compaction queued in
+    // the background would wait behind the records').
+    rocksdb::ColumnFamilyMetaData md;
+    db_->GetColumnFamilyMetaData(cfs_[cf], &md);
+    std::vector<std::string> files;
+    for (const auto& level : md.levels) {
+      for (const auto& f : level.files) files.push_back(f.name);
+    }
+    if (files.size() < 2) continue;  // one file holds only the newest entries
+    auto s = db_->CompactFiles(rocksdb::CompactionOptions(), cfs_[cf], files,
+                               static_cast<int>(md.levels.size()) - 1);
+    if (!s.ok()) {  // a file was being compacted meanwhile: a full manual compaction instead
+      rocksdb::CompactRangeOptions o;
+      o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+      o.exclusive_manual_compaction = false;
+      s = db_->CompactRange(o, cfs_[cf], nullptr, nullptr);
+    }
+    SEVER_RETURN_IF_ERROR(detail::from_rocks(s, "compact keys"));
   }
   return Status::Ok();
 }

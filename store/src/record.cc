@@ -118,28 +118,17 @@ Status decode_record(std::string_view tenant, std::string_view id, std::string_v
   return Status::Ok();
 }
 
-bool peek_record(std::string_view value, uint32_t* dek_version, bool* has_secret) {
+bool peek_dek_version(std::string_view value, uint32_t* dek_version) {
   coding::Reader r(value);
   uint8_t format, kind, state, flags;
   int64_t t;
-  uint64_t nscopes;
-  std::string_view s;
   if (!r.u8(&format) || format != kRecordFormat || !r.u8(&kind) || !r.u8(&state) ||
       !r.u8(&flags) || !r.varint_signed(&t)) {
     return false;
   }
   if ((flags & kHasLastUsed) && !r.varint_signed(&t)) return false;
   if ((flags & kHasExpires) && !r.varint_signed(&t)) return false;
-  if (!r.varint_signed(&t) || !r.varint32(dek_version) || !r.bytes(&s) || !r.bytes(&s) ||
-      !r.bytes(&s) || !r.varint(&nscopes)) {
-    return false;
-  }
-  for (uint64_t i = 0; i < nscopes; ++i) {
-    if (!r.bytes(&s)) return false;
-  }
-  if (!r.bytes(&s) || !r.done()) return false;
-  *has_secret = !s.empty();
-  return true;
+  return r.varint_signed(&t) && r.varint32(dek_version);
 }
 
 std::string secret_aad(std::string_view tenant, std::string_view id, uint32_t dek_version) {

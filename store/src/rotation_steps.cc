@@ -88,8 +88,7 @@ class ResealBatch {
       std::string_view id = it->key().ToStringView().substr(prefix.size());
       shard_.cursor.assign(id);
       uint32_t version;
-      bool has_secret;
-      if (!peek_record(it->value().ToStringView(), &version, &has_secret)) {
+      if (!peek_dek_version(it->value().ToStringView(), &version)) {
         return Status::Corruption("record " + tenant + "/" + std::string(id) + " is malformed");
       }
       if (version >= primary) continue;
@@ -147,23 +146,21 @@ Status update_deks(Store& store, RotationShard& shard, ShardPhase next, const ch
 // sets each tenant's primary as verified.
 Result<uint64_t> count_left(Store& store, const RotationShard& shard,
                             std::map<std::string, uint32_t>* verified) {
+  // A pass over what was just rewritten: no block checksums (each sealed secret carries its
+  // own tag), and it does not push the foreground's blocks out of the cache.
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = false;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(schema::kCreds)));
   uint64_t left = 0;
   for (const auto& tenant : shard.tenants) {
     SEVER_ASSIGN_OR_RETURN(const uint32_t primary, store.keyring().PrimaryVersion(tenant));
     if (primary == 0) continue;
     (*verified)[tenant] = primary;
     const std::string prefix = schema::prefix(tenant);
-    // A pass over what was just rewritten: no block checksums (each sealed secret carries its
-    // own tag), and it does not push the foreground's blocks out of the cache.
-    rocksdb::ReadOptions ro;
-    ro.verify_checksums = false;
-    ro.fill_cache = false;
-    ro.readahead_size = 2 << 20;
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(schema::kCreds)));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       uint32_t version;
-      bool has_secret;
-      if (!peek_record(it->value().ToStringView(), &version, &has_secret)) {
+      if (!peek_dek_version(it->value().ToStringView(), &version)) {
         return Status::Corruption("record " + it->key().ToString() + " is malformed");
       }
       if (version < primary) ++left;
