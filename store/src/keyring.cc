@@ -124,9 +124,9 @@ Status Keyring::Scan(std::string_view tenant, bool counters,
   return detail::from_rocks(it->status(), "scan DEKs");
 }
 
-Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant) const {
+Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant, bool counters) const {
   std::vector<DekEntry> out;
-  SEVER_RETURN_IF_ERROR(Scan(tenant, true, [&](DekEntry&& e) { out.push_back(std::move(e)); }));
+  SEVER_RETURN_IF_ERROR(Scan(tenant, counters, [&](DekEntry&& e) { out.push_back(std::move(e)); }));
   return out;
 }
 

@@ -22,7 +22,7 @@ Result<uint64_t> Store::RewrapUnder(std::unique_ptr<KeySource> next, const std::
   const uint32_t kek_version = (vs.ok() ? std::stoul(version_text) : 1) + 1;
 
   rocksdb::WriteBatch b;
-  SEVER_ASSIGN_OR_RETURN(auto deks, keyring_->List(""));
+  SEVER_ASSIGN_OR_RETURN(auto deks, keyring_->List("", false));
   uint64_t rewrapped = 0;
   for (DekEntry& e : deks) {
     if (e.wrapped.empty()) continue;  // destroyed: nothing to carry over

@@ -126,7 +126,7 @@ Status update_deks(Store& store, RotationShard& shard, ShardPhase next, const ch
     std::vector<AuditEvent> events;
     const int64_t now = now_unix();
     for (const auto& tenant : shard.tenants) {
-      SEVER_ASSIGN_OR_RETURN(auto deks, store.keyring().List(tenant));
+      SEVER_ASSIGN_OR_RETURN(auto deks, store.keyring().List(tenant, false));
       for (DekEntry& e : deks) {
         if (!change(e)) continue;
         e.state_changed_at = now;

@@ -67,8 +67,9 @@ class Keyring {
   /// reads no encryption counter: for paths that ask once per batch.
   Result<uint32_t> PrimaryVersion(std::string_view tenant) const;
 
-  /// Returns the tenant's DEK entries by version, or every tenant's when `tenant` is empty.
-  Result<std::vector<DekEntry>> List(std::string_view tenant) const;
+  /// Returns the tenant's DEK entries by version, or every tenant's when `tenant` is empty,
+  /// with their encryption counts unless `counters` is false (then 0).
+  Result<std::vector<DekEntry>> List(std::string_view tenant, bool counters = true) const;
 
   /// Returns the unwrapped key of (tenant, version), unwrapping through the master key on a
   /// cache miss. Returns not_found for an unknown or destroyed version.
