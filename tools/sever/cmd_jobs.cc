@@ -101,7 +101,10 @@ int resume(const Globals& g, const JobsArgs& a, bool retry_dead) {
   if (job->state == JobState::cancelled) return fail(Status::Refused("job " + a.id + " was cancelled"));
   if (job->kind == JobKind::rotate_dek) {
     if (retry_dead) return fail(Status::InvalidArgument("rotation " + a.id + " has no dead letters"));
-    if (job->state == JobState::done) return kDone;
+    if (job->state == JobState::done) {
+      std::cerr << "rotation " << a.id << " is already done\n";
+      return kDone;
+    }
     return run_rotation_job(*store, *job, {0, 0, a.run.no_progress, a.run.format});
   }
   if (retry_dead) {
