@@ -2,6 +2,7 @@
 // running a child process with its peak RSS.
 #pragma once
 
+#include <poll.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -45,9 +46,21 @@ inline double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+/// Returns the peak RSS (VmHWM, KiB) of a live process, or 0 when it cannot be read.
+inline long peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
 /// Runs a program (argv[0] a path) to its end with its stdout captured into *out and stderr
 /// inherited. Returns its exit code (128 when it did not exit normally, -1 when it could not be
-/// started) and fills its wall seconds and peak RSS in KiB (wait4).
+/// started) and fills its wall seconds and peak RSS in KiB. The RSS is the child's own VmHWM,
+/// sampled every 10 ms: wait4's ru_maxrss would also count the RSS this (large) process had
+/// when it spawned the child.
 inline int run_child(const std::vector<std::string>& argv, std::string* out, double* secs,
                      long* max_rss_kib) {
   int pipefd[2];
@@ -68,14 +81,23 @@ inline int run_child(const std::vector<std::string>& argv, std::string* out, dou
     close(pipefd[0]);
     return -1;
   }
+  long peak = 0;
   char buf[4096];
-  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) out->append(buf, n);
+  for (;;) {
+    pollfd p{pipefd[0], POLLIN, 0};
+    if (poll(&p, 1, 10) > 0) {
+      const ssize_t n = read(pipefd[0], buf, sizeof buf);
+      if (n <= 0) break;
+      out->append(buf, static_cast<size_t>(n));
+    }
+    peak = std::max(peak, peak_rss_kib(pid));
+  }
   close(pipefd[0]);
   int status = 0;
   struct rusage ru {};
   wait4(pid, &status, 0, &ru);
   *secs = since(t0);
-  *max_rss_kib = ru.ru_maxrss;
+  *max_rss_kib = peak > 0 ? peak : ru.ru_maxrss;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
