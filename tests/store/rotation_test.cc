@@ -64,6 +64,41 @@ class RotationTest : public StoreTest {
     return started->job;
   }
 
+  // Marks the credential confirmed revoked by a revocation job: its secret is erased.
+  void Revoke(const std::string& tenant, const std::string& id) {
+    JobItem it;
+    it.job = "r-test";
+    it.tenant = tenant;
+    it.id = id;
+    it.tool = "github";
+    it.state = ItemState::revoked;
+    ASSERT_TRUE(commit_items(*store_, {it}, "revoker").ok());
+  }
+
+  // Fills the tenant with 10 credentials and begins its rotation; then, in its first re-seal
+  // batch, after it read and re-sealed the records and before it commits them, starts `write`
+  // on another thread and gives it up to 50 ms: a write that is not held off lands in between.
+  void WriteDuringFirstBatch(const std::string& tenant, const std::function<void()>& write) {
+    Fill(tenant, 10);
+    auto started = Begin(RotationScope::tenant, tenant);
+    ASSERT_TRUE(started.ok());
+    auto shards = load_shards(*store_, started->job.id);
+    std::thread writer;
+    std::atomic<bool> wrote{false};
+    detail::g_before_reseal_commit = [&] {
+      if (writer.joinable()) return;  // the first batch only
+      writer = std::thread([&] {
+        write();
+        wrote = true;
+      });
+      for (int i = 0; i < 50 && !wrote; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
+    auto r = step_shard(*store_, shards->front(), 100);
+    detail::g_before_reseal_commit = nullptr;
+    writer.join();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
   std::map<uint32_t, DekEntry> Deks(const std::string& tenant) {
     std::map<uint32_t, DekEntry> out;
     auto all = store_->keyring().List(tenant);
@@ -321,55 +356,17 @@ TEST_F(RotationTest, ConcurrentWritesAreNeverLostAndConcurrentReadsNeverFail) {
 }
 
 TEST_F(RotationTest, AWriteDuringABatchWaitsForItAndIsNotOverwritten) {
-  Fill("acme", 10);
-  auto started = Begin(RotationScope::tenant, "acme");
-  ASSERT_TRUE(started.ok());
-  auto shards = load_shards(*store_, started->job.id);
-  std::thread writer;
-  std::atomic<bool> wrote{false};
-  // The batch has read c0004 (and re-sealed its old value); a write of it starts now. It must
+  // The batch has read c0004 (and re-sealed its old value); a write of it starts then. It must
   // wait for the batch's commit rather than be overwritten by it.
-  detail::g_before_reseal_commit = [&] {
-    if (writer.joinable()) return;  // the first batch only
-    writer = std::thread([&] {
-      ASSERT_TRUE(store_->Put(Cred("acme", "c0004", "written-during-batch"), true, "w").ok());
-      wrote = true;
-    });
-    for (int i = 0; i < 50 && !wrote; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  };
-  auto r = step_shard(*store_, shards->front(), 100);
-  detail::g_before_reseal_commit = nullptr;
-  writer.join();
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  WriteDuringFirstBatch("acme", [&] {
+    ASSERT_TRUE(store_->Put(Cred("acme", "c0004", "written-during-batch"), true, "w").ok());
+  });
   EXPECT_EQ(Secret("acme", "c0004"), "written-during-batch");
   EXPECT_EQ(Secret("acme", "c0005"), "acme-c0005");
 }
 
 TEST_F(RotationTest, ARevocationDuringABatchWaitsForItAndItsErasureStays) {
-  Fill("acme", 10);
-  auto started = Begin(RotationScope::tenant, "acme");
-  ASSERT_TRUE(started.ok());
-  auto shards = load_shards(*store_, started->job.id);
-  std::thread revoker;
-  std::atomic<bool> erased{false};
-  detail::g_before_reseal_commit = [&] {  // c0006 was read and re-sealed by the batch
-    if (revoker.joinable()) return;
-    revoker = std::thread([&] {
-      JobItem it;
-      it.job = "r-test";
-      it.tenant = "acme";
-      it.id = "c0006";
-      it.tool = "github";
-      it.state = ItemState::revoked;
-      ASSERT_TRUE(commit_items(*store_, {it}, "revoker").ok());
-      erased = true;
-    });
-    for (int i = 0; i < 50 && !erased; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  };
-  auto r = step_shard(*store_, shards->front(), 100);
-  detail::g_before_reseal_commit = nullptr;
-  revoker.join();
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  WriteDuringFirstBatch("acme", [&] { Revoke("acme", "c0006"); });
   auto rec = store_->GetRecord("acme", "c0006");
   EXPECT_TRUE(rec->sealed.empty()) << "the re-seal brought a revoked secret back";
   EXPECT_EQ(rec->state, State::revoked);
@@ -384,13 +381,7 @@ TEST_F(RotationTest, ARevokedSecretErasedDuringRotationIsNeverResealedBack) {
     for (int i = 0; i < n; i += 2) {  // every even id confirmed revoked at its provider
       char id[16];
       std::snprintf(id, sizeof id, "c%04d", i);
-      JobItem it;
-      it.job = "r-test";
-      it.tenant = "acme";
-      it.id = id;
-      it.tool = "github";
-      it.state = ItemState::revoked;
-      ASSERT_TRUE(commit_items(*store_, {it}, "revoker").ok());
+      Revoke("acme", id);
     }
   });
   JobSpec job = started->job;
