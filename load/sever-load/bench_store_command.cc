@@ -26,6 +26,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "bench_util.h"
 #include "commands.h"
 #include "sever/load/generator.h"
 #include "sever/store/store.h"
@@ -50,68 +51,12 @@ struct BenchFlags {
   throw CLI::RuntimeError(code);
 }
 
-double since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 uint64_t dir_bytes(const fs::path& dir) {
   uint64_t n = 0;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.is_regular_file()) n += e.file_size();
   }
   return n;
-}
-
-std::string machine() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      return line.substr(line.find(':') + 2) + ", " +
-             std::to_string(std::thread::hardware_concurrency()) + " cores";
-    }
-  }
-  return std::to_string(std::thread::hardware_concurrency()) + " cores";
-}
-
-// Runs a program, returns its exit code; fills its stdout, wall seconds and peak RSS (KiB).
-int run_child(const std::vector<std::string>& argv, std::string* out, double* secs,
-              long* max_rss_kib) {
-  int pipefd[2];
-  if (pipe(pipefd) != 0) fail("pipe failed");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  auto t0 = Clock::now();
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
-    fail("cannot run " + argv[0]);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  close(pipefd[1]);
-  char buf[4096];
-  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) out->append(buf, n);
-  close(pipefd[0]);
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  *secs = since(t0);
-  *max_rss_kib = ru.ru_maxrss;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-struct Latency {
-  double p50 = 0, p99 = 0, p999 = 0, max = 0;  // microseconds
-};
-
-Latency percentiles(std::vector<double> us) {
-  std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))]; };
-  return {at(0.50), at(0.99), at(0.999), us.back()};
 }
 
 // Picks `n` random (tenant, id) keys of the store by reservoir sampling its records.

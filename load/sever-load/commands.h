@@ -19,6 +19,9 @@ void add_bench_store_command(CLI::App& app);
 /// Registers `bench-revoke`: revocation against the fake provider, with HTTP baselines.
 void add_bench_revoke_command(CLI::App& app);
 
+/// Registers `bench-rotate`: DEK rotation alone and under load, beside a naive re-seal.
+void add_bench_rotate_command(CLI::App& app);
+
 /// Registers `fake-providers`: a providers file pointing every tool at the fake provider.
 void add_fake_providers_command(CLI::App& app);
 

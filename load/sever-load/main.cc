@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   sever::load::cli::add_gen_command(app);
   sever::load::cli::add_bench_store_command(app);
   sever::load::cli::add_bench_revoke_command(app);
+  sever::load::cli::add_bench_rotate_command(app);
   sever::load::cli::add_fake_providers_command(app);
   try {
     app.parse(argc, argv);

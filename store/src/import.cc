@@ -382,6 +382,7 @@ class Importer {
       }
     }
     return store_.WithCommitLock([&](AuditLog& audit) -> Status {
+      SEVER_RETURN_IF_ERROR(keys_.StillCurrent());
       const auto start = std::chrono::steady_clock::now();
       std::vector<rocksdb::IngestExternalFileArg> args;
       SEVER_RETURN_IF_ERROR(WriteLarge(&args));

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,12 +36,19 @@ class ImportKeys {
   const std::vector<AuditEvent>& events() const { return events_; }
   uint64_t created() const { return events_.size(); }
 
+  /// Returns ok iff what Get saw still holds: each tenant's primary DEK is the version it
+  /// found (no rotation began meanwhile, so no record is sealed under a demoted key) and the
+  /// master key that wrapped the new DEKs was not replaced. Call under the commit lock.
+  Status StillCurrent() const;
+
  private:
   Store& store_;
   const std::string actor_;
   const int64_t now_;
   std::mutex mu_;
   std::unordered_map<std::string, ImportDek> deks_;
+  std::unordered_map<std::string, uint32_t> seen_primary_;  // tenant → primary Get found (0: none)
+  std::optional<uint64_t> kek_generation_;  // when the first new DEK was wrapped
   std::map<std::string, std::string> rows_;
   std::vector<AuditEvent> events_;
 };

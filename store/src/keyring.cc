@@ -104,8 +104,8 @@ Result<uint64_t> Keyring::Encryptions(const std::string& key) const {
   return load_le64(v);
 }
 
-Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant) const {
-  std::vector<DekEntry> out;
+Status Keyring::Scan(std::string_view tenant, bool counters,
+                     const std::function<void(DekEntry&&)>& fn) const {
   const std::string pfx = tenant.empty() ? "" : schema::prefix(tenant);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
   for (it->Seek(pfx); it->Valid() && it->key().starts_with(pfx); it->Next()) {
@@ -116,11 +116,26 @@ Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant) const {
     DekEntry e;
     uint32_t version = coding::get_be32(k.data() + k.size() - 4);
     SEVER_RETURN_IF_ERROR(Decode(k.substr(0, k.size() - 5), version, it->value().ToStringView(), &e));
-    SEVER_ASSIGN_OR_RETURN(e.encryptions, Encryptions(std::string(k)));
-    out.push_back(std::move(e));
+    if (counters) {
+      SEVER_ASSIGN_OR_RETURN(e.encryptions, Encryptions(std::string(k)));
+    }
+    fn(std::move(e));
   }
-  SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "scan DEKs"));
+  return detail::from_rocks(it->status(), "scan DEKs");
+}
+
+Result<std::vector<DekEntry>> Keyring::List(std::string_view tenant, bool counters) const {
+  std::vector<DekEntry> out;
+  SEVER_RETURN_IF_ERROR(Scan(tenant, counters, [&](DekEntry&& e) { out.push_back(std::move(e)); }));
   return out;
+}
+
+Result<uint32_t> Keyring::PrimaryVersion(std::string_view tenant) const {
+  uint32_t version = 0;
+  SEVER_RETURN_IF_ERROR(Scan(tenant, false, [&](DekEntry&& e) {
+    if (e.state == DekState::primary) version = e.version;
+  }));
+  return version;
 }
 
 Result<std::optional<DekEntry>> Keyring::Primary(std::string_view tenant) const {
@@ -142,6 +157,7 @@ Result<std::shared_ptr<const SecretBytes>> Keyring::Key(std::string_view tenant,
       return it->second.key;
     }
   }
+  std::shared_lock kek_lock(kek_mu_);  // the entry read and the key that unwraps it agree
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), keys_cf_, key, &value);
   if (s.IsNotFound()) {
@@ -169,10 +185,35 @@ Result<NewDek> Keyring::Generate(std::string_view tenant, uint32_t version, int6
   d.entry.state = DekState::primary;
   d.entry.created_at = now;
   d.entry.state_changed_at = now;
-  SEVER_ASSIGN_OR_RETURN(d.entry.wrapped, kek_->Wrap(plain, WrapContext(tenant, version)));
+  {
+    std::shared_lock kek_lock(kek_mu_);
+    SEVER_ASSIGN_OR_RETURN(d.entry.wrapped, kek_->Wrap(plain, WrapContext(tenant, version)));
+  }
   d.key = std::make_shared<const SecretBytes>(std::move(plain));
   CachePut(schema::dek_key(tenant, version), d.key);
   return d;
+}
+
+void Keyring::Forget(std::string_view tenant, uint32_t version) {
+  const std::string key = schema::dek_key(tenant, version);
+  std::lock_guard lock(cache_mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return;
+  lru_.erase(it->second.pos);
+  cache_.erase(it);  // the SecretBytes zeroizes once its last user lets go
+}
+
+void Keyring::BeginKekSwap() {
+  std::unique_lock lock(kek_mu_);
+  if (kek_generation_.load() % 2 == 0) ++kek_generation_;
+}
+
+Status Keyring::FinishKekSwap(KeySource* next, const std::function<Status()>& commit) {
+  std::unique_lock lock(kek_mu_);
+  Status s = commit();
+  if (s.ok()) kek_ = next;
+  if (kek_generation_.load() % 2 == 1) ++kek_generation_;
+  return s;
 }
 
 void Keyring::CachePut(const std::string& key, std::shared_ptr<const SecretBytes> dek) {

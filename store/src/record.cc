@@ -118,6 +118,19 @@ Status decode_record(std::string_view tenant, std::string_view id, std::string_v
   return Status::Ok();
 }
 
+bool peek_dek_version(std::string_view value, uint32_t* dek_version) {
+  coding::Reader r(value);
+  uint8_t format, kind, state, flags;
+  int64_t t;
+  if (!r.u8(&format) || format != kRecordFormat || !r.u8(&kind) || !r.u8(&state) ||
+      !r.u8(&flags) || !r.varint_signed(&t)) {
+    return false;
+  }
+  if ((flags & kHasLastUsed) && !r.varint_signed(&t)) return false;
+  if ((flags & kHasExpires) && !r.varint_signed(&t)) return false;
+  return r.varint_signed(&t) && r.varint32(dek_version);
+}
+
 std::string secret_aad(std::string_view tenant, std::string_view id, uint32_t dek_version) {
   std::string aad = "sever.secret";
   aad.push_back(static_cast<char>(kRecordFormat));

@@ -95,7 +95,7 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
 }
 
 nlohmann::json job_json(const JobSpec& j) {
-  return {{"id", j.id},
+  return {{"id", j.id}, {"kind", to_string(j.kind)}, {"params", j.params},
           {"scope", {{"kind", static_cast<int>(j.scope.kind)}, {"tenant", j.scope.tenant},
                      {"tool", j.scope.tool}, {"user", j.scope.user},
                      {"ids_count", j.scope.ids.empty() ? j.scope.ids_count : j.scope.ids.size()},
@@ -112,6 +112,12 @@ Status parse_job(std::string_view value, JobSpec* out) {
   try {
     JobSpec s;
     s.id = j.at("id").get<std::string>();
+    const std::string kind = j.value("kind", "revoke");  // older records have no kind
+    if (kind != to_string(JobKind::revoke) && kind != to_string(JobKind::rotate_dek)) {
+      return Status::Corruption("job " + s.id + " has an unknown kind " + kind);
+    }
+    s.kind = kind == to_string(JobKind::revoke) ? JobKind::revoke : JobKind::rotate_dek;
+    s.params = j.value("params", "");
     const auto& sc = j.at("scope");
     s.scope.kind = static_cast<RevokeScope::Kind>(sc.at("kind").get<int>());
     s.scope.tenant = sc.at("tenant").get<std::string>();
@@ -136,9 +142,11 @@ Status parse_job(std::string_view value, JobSpec* out) {
   return Status::Ok();
 }
 
-std::string new_job_id(int64_t now) {
+}  // namespace
+
+std::string new_job_id(std::string_view prefix, int64_t now) {
   std::string ts = format_rfc3339(now);  // 2026-11-23T15:04:05Z
-  std::string id = "r-";
+  std::string id = std::string(prefix) + "-";
   for (char c : ts) {
     if (c >= '0' && c <= '9') id.push_back(c);
     if (c == 'T') id.push_back('-');
@@ -147,8 +155,6 @@ std::string new_job_id(int64_t now) {
   (void)crypto::random_bytes(rnd, sizeof rnd);
   return id + "-" + crypto::to_hex(std::string_view(reinterpret_cast<char*>(rnd), 3));
 }
-
-}  // namespace
 
 std::string RevokeScope::Describe() const {
   switch (kind) {
@@ -168,6 +174,10 @@ std::string_view to_string(JobState s) {
     case JobState::cancelled: return "cancelled";
   }
   return "unknown";
+}
+
+std::string_view to_string(JobKind k) {
+  return k == JobKind::revoke ? "revoke" : "rotate_dek";
 }
 
 std::string_view to_string(ItemState s) {
@@ -237,7 +247,7 @@ Result<JobSpec> start_revocation(Store& store, const RevokeScope& scope, const s
                                  const std::string& actor, const std::string& providers_file) {
   JobSpec job;
   job.created_at = now_unix();
-  job.id = new_job_id(job.created_at);
+  job.id = new_job_id("r", job.created_at);
   job.scope = scope;
   job.reason = reason;
   job.actor = actor;
@@ -254,7 +264,7 @@ Result<JobSpec> start_revocation(Store& store, const RevokeScope& scope, const s
   }
   rocksdb::WriteBatch b;
   for (const auto& k : keys) b.Put(store.cf(schema::kFreeze), k, job.id);
-  b.Put(store.cf(schema::kJobs), job.id, job_json(job).dump());
+  put_job(store, job, &b);
   SEVER_RETURN_IF_ERROR(store.Commit(
       &b, {{actor, "revoke.freeze", scope.Describe(),
             nlohmann::json{{"job", job.id}, {"reason", reason}, {"markers", keys.size()}}.dump()}}));
@@ -374,9 +384,13 @@ Result<std::vector<JobSpec>> list_jobs(const Store& store) {
   return out;
 }
 
+void put_job(Store& store, const JobSpec& job, rocksdb::WriteBatch* batch) {
+  batch->Put(store.cf(schema::kJobs), job.id, job_json(job).dump());
+}
+
 Status save_job(Store& store, const JobSpec& job, const std::string& audit_action) {
   rocksdb::WriteBatch b;
-  b.Put(store.cf(schema::kJobs), job.id, job_json(job).dump());
+  put_job(store, job, &b);
   return store.Commit(&b, {{job.actor, audit_action, job.id,
                             nlohmann::json{{"state", to_string(job.state)}, {"items", job.items}}
                                 .dump()}});
@@ -507,7 +521,7 @@ Status commit_items(Store& store, const std::vector<JobItem>& items, const std::
   if (items.empty()) return Status::Ok();
   rocksdb::WriteBatch b;
   std::map<std::string, nlohmann::json> moved;  // state → ["tenant/id", …]
-  std::vector<std::string_view> tenants;        // of the credentials revoked here
+  std::vector<std::string> tenants;             // of the credentials revoked here
   const std::string operand = detail::revoke_operand(now_unix());
   for (const JobItem& it : items) {
     b.Put(store.cf(schema::kJobItems), item_key(it), encode_item(it));

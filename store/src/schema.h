@@ -12,7 +12,8 @@ namespace sever::schema {
 
 /// Column families, in the order they are opened. `default` holds store metadata.
 enum Cf : size_t {
-  kMeta = 0,     // "format", "kek_check", "audit_key", "audit_head", "created_at"
+  kMeta = 0,     // "format", "kek_check", "audit_key", "audit_head", "created_at", "key_source",
+                 // "kek_version"
   kCreds,        // tenant\0id → record
   kByTool,       // tool\0tenant\0id → ""
   kByUser,       // tenant\0user\0id → ""
@@ -39,6 +40,8 @@ inline constexpr std::string_view kMetaAuditKey = "audit_key";
 inline constexpr std::string_view kMetaAuditHead = "audit_head";
 inline constexpr std::string_view kMetaCreatedAt = "created_at";
 inline constexpr std::string_view kMetaKeySource = "key_source";
+/// The master-key version: absent until the first master-key rotation (version 1).
+inline constexpr std::string_view kMetaKekVersion = "kek_version";
 
 /// Joins parts with NUL separators (names never contain NUL: see validate_name).
 inline std::string join(std::string_view a, std::string_view b) {

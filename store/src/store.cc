@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db_options.h"
+#include "master_key.h"
 #include "rocks_status.h"
 #include "schema.h"
 #include "sever/store/crypto.h"
@@ -20,11 +21,9 @@ namespace sever {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::string_view kKekCheckContext = "sever.kek-check.v1";
-constexpr std::string_view kAuditKeyContext = "sever.audit-key.v1";
-// The known block wrapped as the KEK check value.
-constexpr std::string_view kKekCheckPlain = "sever master key check block v1.";
-
+using detail::kAuditKeyContext;
+using detail::kKekCheckContext;
+using detail::kKekCheckPlain;
 
 bool dir_is_empty_or_absent(const std::string& dir) {
   std::error_code ec;
@@ -121,11 +120,9 @@ Result<std::unique_ptr<Store>> Store::Create(const StoreOptions& options,
     b.Put(meta, schema::kMetaKekCheck, check);
     b.Put(meta, schema::kMetaAuditKey, wrapped_chain);
     b.Put(meta, schema::kMetaKeySource, store->kek_->spec());
-    store->write_options_.sync = true;
-    Status s = store->Commit(&b, {{actor, "store.init", "*",
-                                   nlohmann::json{{"key_source", store->kek_->spec()}}.dump()}});
-    store->write_options_.sync = options.sync_writes;
-    SEVER_RETURN_IF_ERROR(s);
+    SEVER_RETURN_IF_ERROR(store->CommitImpl(
+        &b, {{actor, "store.init", "*", nlohmann::json{{"key_source", store->kek_->spec()}}.dump()}},
+        true));
     return store;
   };
   auto r = build();
@@ -139,10 +136,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   if (!fs::exists(fs::path(options.data_dir) / "CURRENT", ec)) {
     return Status::NotFound("no sever store at " + options.data_dir + " (run `sever init`)");
   }
-  SEVER_ASSIGN_OR_RETURN(auto kek, open_key_source(options.key_source));
-
   // Check the master key on a read-only handle, so a wrong key writes nothing.
-  std::string check, wrapped_chain, format, head_value;
+  std::string check, wrapped_chain, format, head_value, recorded_spec;
   {
     rocksdb::DB* ro = nullptr;
     std::vector<rocksdb::ColumnFamilyHandle*> hs;
@@ -155,6 +150,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     auto s2 = ro->Get(rd, hs[0], schema::kMetaKekCheck, &check);
     auto s3 = ro->Get(rd, hs[0], schema::kMetaAuditKey, &wrapped_chain);
     auto s4 = ro->Get(rd, hs[0], schema::kMetaAuditHead, &head_value);
+    (void)ro->Get(rd, hs[0], schema::kMetaKeySource, &recorded_spec);
     for (auto* h : hs) ro->DestroyColumnFamilyHandle(h);
     delete ro;
     if (!s1.ok() || !s2.ok() || !s3.ok() || !s4.ok()) {
@@ -166,15 +162,23 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     return Status::Corruption("store " + options.data_dir + " has layout version " + format +
                               ", this build reads " + std::string(schema::kLayoutVersion));
   }
-  auto plain = kek->Unwrap(check, kKekCheckContext);
+  // After a master-key rotation the store records the spec it was rotated to: name it.
+  const std::string hint =
+      !recorded_spec.empty() && recorded_spec != options.key_source
+          ? "; this store's master key is " + recorded_spec + " (pass --key-source " +
+                recorded_spec + ")"
+          : "";
+  auto kek = open_key_source(options.key_source);
+  if (!kek.ok()) return Status(kek.status().code(), kek.status().message() + hint);
+  auto plain = (*kek)->Unwrap(check, kKekCheckContext);
   if (!plain.ok() || !constant_time_equal(plain->view(), kKekCheckPlain)) {
-    return Status::KeyMismatch("master key does not match this store (key source " + kek->spec() +
-                               ", store " + options.data_dir + ")");
+    return Status::KeyMismatch("master key does not match this store (key source " +
+                               (*kek)->spec() + ", store " + options.data_dir + ")" + hint);
   }
-  SEVER_ASSIGN_OR_RETURN(SecretBytes chain_key, kek->Unwrap(wrapped_chain, kAuditKeyContext));
+  SEVER_ASSIGN_OR_RETURN(SecretBytes chain_key, (*kek)->Unwrap(wrapped_chain, kAuditKeyContext));
   AuditHead head;
   SEVER_RETURN_IF_ERROR(AuditLog::DecodeHead(head_value, &head));
-  SEVER_ASSIGN_OR_RETURN(auto store, OpenDb(options, false, std::move(kek)));
+  SEVER_ASSIGN_OR_RETURN(auto store, OpenDb(options, false, std::move(kek).value()));
   store->audit_ = std::make_unique<AuditLog>(store->db(), store->cfs_[schema::kAudit],
                                              store->cfs_[schema::kMeta], std::move(chain_key),
                                              std::move(head));
@@ -182,13 +186,23 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 }
 
 Status Store::Commit(rocksdb::WriteBatch* batch, const std::vector<AuditEvent>& events) {
+  return CommitImpl(batch, events, false);
+}
+
+Status Store::CommitImpl(rocksdb::WriteBatch* batch, const std::vector<AuditEvent>& events,
+                         bool sync) {
+  rocksdb::WriteOptions wo = write_options_;
+  wo.sync = wo.sync || sync;
+  if (events.empty()) {  // nothing to chain: writers need not queue behind each other
+    return detail::from_rocks(db_->Write(wo, batch), "commit");
+  }
   std::lock_guard lock(commit_mu_);
   AuditHead next;
   std::string head_value;
   auto rows = audit_->Prepare(events, now_unix_ms(), &next, &head_value);
   for (auto& [k, v] : rows) batch->Put(cfs_[schema::kAudit], k, v);
   if (!rows.empty()) batch->Put(cfs_[schema::kMeta], schema::kMetaAuditHead, head_value);
-  SEVER_RETURN_IF_ERROR(detail::from_rocks(db_->Write(write_options_, batch), "commit"));
+  SEVER_RETURN_IF_ERROR(detail::from_rocks(db_->Write(wo, batch), "commit"));
   audit_->Advance(std::move(next));
   return Status::Ok();
 }
@@ -234,6 +248,21 @@ Result<SecretBytes> Store::GetSecret(std::string_view tenant, std::string_view i
 }
 
 Result<SecretBytes> Store::OpenSealed(const Credential& c) {
+  auto r = OpenWithItsDek(c);
+  // A rotation may have re-sealed the record and destroyed the DEK `c` names since `c` was
+  // read: read the record again and open it under the version it names now.
+  uint32_t version = c.dek_version;
+  for (int again = 0; again < 3 && r.status().code() == Code::not_found; ++again) {
+    auto fresh = GetRecord(c.tenant, c.id);
+    if (!fresh.ok()) return fresh.status();
+    if (fresh->dek_version == version) break;  // not moved: the DEK is really gone
+    version = fresh->dek_version;
+    r = OpenWithItsDek(*fresh);
+  }
+  return r;
+}
+
+Result<SecretBytes> Store::OpenWithItsDek(const Credential& c) {
   const std::string target = c.tenant + "/" + c.id;
   if (c.sealed.empty()) return Status::Refused("credential " + target + " has no secret (erased)");
   SEVER_ASSIGN_OR_RETURN(auto dek, keyring_->Key(c.tenant, c.dek_version));
@@ -246,39 +275,54 @@ Result<SecretBytes> Store::OpenSealed(const Credential& c) {
 
 Result<DekEntry> Store::EnsurePrimaryDek(std::string_view tenant, uint64_t headroom,
                                          const std::string& actor) {
-  std::lock_guard lock(dek_mu_);
+  auto fits = [&](const std::optional<DekEntry>& p) {
+    return p && p->encryptions + headroom < kMaxEncryptionsPerDek;
+  };
   SEVER_ASSIGN_OR_RETURN(auto primary, keyring_->Primary(tenant));
-  if (primary && primary->encryptions + headroom < kMaxEncryptionsPerDek) return *primary;
+  if (fits(primary)) return *primary;  // the common case takes no global lock
+  std::lock_guard lock(dek_mu_);
+  SEVER_ASSIGN_OR_RETURN(primary, keyring_->Primary(tenant));
+  if (fits(primary)) return *primary;
+  rocksdb::WriteBatch b;
+  std::vector<AuditEvent> events;
+  SEVER_ASSIGN_OR_RETURN(DekEntry dek, AddNextDek(tenant, primary,
+                                                  primary ? "encryption limit" : "new tenant",
+                                                  actor, &b, &events));
+  SEVER_RETURN_IF_ERROR(Commit(&b, events));
+  return dek;
+}
+
+Result<DekEntry> Store::AddNextDek(std::string_view tenant, std::optional<DekEntry> primary,
+                                   std::string_view reason, const std::string& actor,
+                                   rocksdb::WriteBatch* batch, std::vector<AuditEvent>* events) {
   const int64_t now = now_unix();
   const uint32_t version = primary ? primary->version + 1 : 1;
   SEVER_ASSIGN_OR_RETURN(NewDek dek, keyring_->Generate(tenant, version, now));
-  rocksdb::WriteBatch b;
-  b.Put(cfs_[schema::kKeys], schema::dek_key(tenant, version), Keyring::Encode(dek.entry));
-  std::string why = "new tenant";
+  batch->Put(cfs_[schema::kKeys], schema::dek_key(tenant, version), Keyring::Encode(dek.entry));
   if (primary) {
     primary->state = DekState::decrypt_only;
     primary->state_changed_at = now;
-    b.Put(cfs_[schema::kKeys], schema::dek_key(tenant, primary->version), Keyring::Encode(*primary));
-    why = "encryption limit";
+    batch->Put(cfs_[schema::kKeys], schema::dek_key(tenant, primary->version),
+               Keyring::Encode(*primary));
   }
-  SEVER_RETURN_IF_ERROR(Commit(&b, {{actor, "dek.create", std::string(tenant),
-                                     "{\"version\":" + std::to_string(version) +
-                                         ",\"reason\":\"" + why + "\"}"}}));
+  events->push_back({actor, "dek.create", std::string(tenant),
+                     nlohmann::json{{"version", version}, {"reason", reason}}.dump()});
   return dek.entry;
 }
 
+Status Store::WithDekLock(const std::function<Status()>& fn) {
+  std::lock_guard lock(dek_mu_);
+  return fn();
+}
+
 std::vector<std::unique_lock<std::mutex>> Store::LockTenants(
-    const std::vector<std::string_view>& tenants) {
-  std::vector<size_t> stripes;
-  stripes.reserve(tenants.size());
-  for (std::string_view t : tenants) {
-    stripes.push_back(std::hash<std::string_view>()(t) % row_locks_.size());
-  }
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+    const std::vector<std::string>& tenants) {
+  std::vector<std::mutex*> mus;
+  for (const auto& t : tenants) mus.push_back(&TenantLock(t));
+  std::sort(mus.begin(), mus.end(), std::less<std::mutex*>());
+  mus.erase(std::unique(mus.begin(), mus.end()), mus.end());
   std::vector<std::unique_lock<std::mutex>> held;
-  held.reserve(stripes.size());
-  for (size_t i : stripes) held.emplace_back(row_locks_[i]);
+  for (auto* m : mus) held.emplace_back(*m);
   return held;
 }
 

@@ -77,5 +77,6 @@ void register_keys(CLI::App& app, Globals& g);
 void register_audit(CLI::App& app, Globals& g);
 void register_revoke(CLI::App& app, Globals& g);
 void register_jobs(CLI::App& app, Globals& g);
+void register_rotate(CLI::App& app, Globals& g);
 
 }  // namespace sever::cli

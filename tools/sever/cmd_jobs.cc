@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "job_runner.h"
+#include "rotate_job.h"
 #include "sever/providers/registry.h"
 #include "sever/store/time.h"
 
@@ -26,10 +27,11 @@ int list(const Globals& g, const JobsArgs& a) {
   nlohmann::json out = nlohmann::json::array();
   Table t({"JOB", "STATE", "SCOPE", "ITEMS", "CREATED", "BY", "REASON"});
   for (const auto& j : *jobs) {
-    out.push_back({{"id", j.id}, {"state", to_string(j.state)}, {"scope", j.scope.Describe()},
-                   {"items", j.items}, {"created_at", format_rfc3339(j.created_at)},
-                   {"actor", j.actor}, {"reason", j.reason}});
-    t.add({j.id, std::string(to_string(j.state)), j.scope.Describe(), std::to_string(j.items),
+    out.push_back({{"id", j.id}, {"kind", to_string(j.kind)}, {"state", to_string(j.state)},
+                   {"scope", job_scope(j)}, {"items", j.items},
+                   {"created_at", format_rfc3339(j.created_at)}, {"actor", j.actor},
+                   {"reason", j.reason}});
+    t.add({j.id, std::string(to_string(j.state)), job_scope(j), std::to_string(j.items),
            format_rfc3339(j.created_at), j.actor, j.reason});
   }
   if (a.format == Format::json) std::cout << out.dump(2) << "\n";
@@ -43,6 +45,7 @@ int show(const Globals& g, const JobsArgs& a) {
   if (!store) return code;
   auto job = load_job(*store, a.id);
   if (!job.ok()) return fail(job.status());
+  if (job->kind == JobKind::rotate_dek) return show_rotation_job(*store, *job, a.format);
   auto counts = count_items(*store, a.id);
   if (!counts.ok()) return fail(counts.status());
   auto row = [](const std::array<uint64_t, kItemStateCount>& c) {
@@ -96,6 +99,14 @@ int resume(const Globals& g, const JobsArgs& a, bool retry_dead) {
   auto job = load_job(*store, a.id);
   if (!job.ok()) return fail(job.status());
   if (job->state == JobState::cancelled) return fail(Status::Refused("job " + a.id + " was cancelled"));
+  if (job->kind == JobKind::rotate_dek) {
+    if (retry_dead) return fail(Status::InvalidArgument("rotation " + a.id + " has no dead letters"));
+    if (job->state == JobState::done) {
+      std::cerr << "rotation " << a.id << " is already done\n";
+      return kDone;
+    }
+    return run_rotation_job(*store, *job, {0, 0, a.run.no_progress, a.run.format});
+  }
   if (retry_dead) {
     auto n = retry_items(*store, a.id, false);
     if (!n.ok()) return fail(n.status());
@@ -113,16 +124,19 @@ int cancel(const Globals& g, const JobsArgs& a) {
   auto job = load_job(*store, a.id);
   if (!job.ok()) return fail(job.status());
   job->state = JobState::cancelled;
-  Status s = save_job(*store, *job, "revoke.cancel");
+  const bool rotation = job->kind == JobKind::rotate_dek;
+  Status s = save_job(*store, *job, rotation ? "rotate.cancel" : "revoke.cancel");
   if (!s.ok()) return fail(s);
-  std::cout << "job " << a.id << " cancelled; its freeze stays in force\n";
+  std::cout << "job " << a.id << " cancelled; "
+            << (rotation ? "older DEKs stay decrypt_only until a rotation finishes\n"
+                         : "its freeze stays in force\n");
   return kDone;
 }
 
 }  // namespace
 
 void register_jobs(CLI::App& app, Globals& g) {
-  auto* jobs = app.add_subcommand("jobs", "revocation jobs");
+  auto* jobs = app.add_subcommand("jobs", "revocation and rotation jobs");
   jobs->require_subcommand(1);
   auto a = std::make_shared<JobsArgs>();
   auto* l = jobs->add_subcommand("list", "every job, newest first");

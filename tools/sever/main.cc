@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   register_audit(app, g);
   register_revoke(app, g);
   register_jobs(app, g);
+  register_rotate(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,8 +63,13 @@ class Keyring {
   /// tenant has no DEK yet.
   Result<std::optional<DekEntry>> Primary(std::string_view tenant) const;
 
-  /// Returns the tenant's DEK entries by version, or every tenant's when `tenant` is empty.
-  Result<std::vector<DekEntry>> List(std::string_view tenant) const;
+  /// Returns the version of the tenant's primary DEK, or 0 when it has none. Like Primary but
+  /// reads no encryption counter: for paths that ask once per batch.
+  Result<uint32_t> PrimaryVersion(std::string_view tenant) const;
+
+  /// Returns the tenant's DEK entries by version, or every tenant's when `tenant` is empty,
+  /// with their encryption counts unless `counters` is false (then 0).
+  Result<std::vector<DekEntry>> List(std::string_view tenant, bool counters = true) const;
 
   /// Returns the unwrapped key of (tenant, version), unwrapping through the master key on a
   /// cache miss. Returns not_found for an unknown or destroyed version.
@@ -70,6 +78,24 @@ class Keyring {
   /// Generates a random DEK for (tenant, version) and wraps it; writes nothing. The key enters
   /// the cache so the caller can seal with it before the entry is committed.
   Result<NewDek> Generate(std::string_view tenant, uint32_t version, int64_t now);
+
+  /// Drops (tenant, version) from the cache, e.g. once it is destroyed: the key is zeroized as
+  /// soon as no caller holds it any more.
+  void Forget(std::string_view tenant, uint32_t version);
+
+  /// Returns the master-key generation of this process: even while the master key is stable,
+  /// odd while a master-key rotation is under way. Writers that wrap DEKs and commit them later
+  /// (import) compare it before and after, so no DEK wrapped under a replaced key is committed.
+  uint64_t kek_generation() const { return kek_generation_.load(); }
+
+  /// Master-key rotation, step 1: marks the rotation under way (the generation becomes odd).
+  void BeginKekSwap();
+
+  /// Master-key rotation, step 2: waits for every wrap and unwrap in progress, runs `commit`
+  /// (which makes the DEKs wrapped under `next` durable) and, if it succeeds, wraps and unwraps
+  /// with `next` from then on. No unwrap sees new bytes with the old key or the reverse. The
+  /// generation becomes even again either way. Returns what `commit` returned.
+  Status FinishKekSwap(KeySource* next, const std::function<Status()>& commit);
 
   /// Returns the serialized value of an entry (for a WriteBatch or an SST file).
   static std::string Encode(const DekEntry& e);
@@ -83,13 +109,19 @@ class Keyring {
   static std::string WrapContext(std::string_view tenant, uint32_t version);
 
  private:
+  // Calls fn for each entry of the tenant (every tenant's when empty), with its encryption
+  // count when `counters`.
+  Status Scan(std::string_view tenant, bool counters,
+              const std::function<void(DekEntry&&)>& fn) const;
   Result<uint64_t> Encryptions(const std::string& key) const;
   void CachePut(const std::string& key, std::shared_ptr<const SecretBytes> dek);
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* keys_cf_;
   rocksdb::ColumnFamilyHandle* counters_cf_;
+  mutable std::shared_mutex kek_mu_;  // shared: wrap/unwrap; exclusive: FinishKekSwap
   KeySource* kek_;
+  std::atomic<uint64_t> kek_generation_{0};
   const size_t capacity_;
 
   std::mutex cache_mu_;

@@ -57,6 +57,11 @@ std::string encode_record(const Credential& c);
 Status decode_record(std::string_view tenant, std::string_view id, std::string_view value,
                      Credential* out);
 
+/// Reads only the DEK version of a value made by encode_record (it comes before the variable
+/// fields), without decoding the rest. Returns false when the value is of an unknown format or
+/// too short to hold it.
+bool peek_dek_version(std::string_view value, uint32_t* dek_version);
+
 /// Returns the AAD that binds a sealed secret to its format, tenant, id and DEK version.
 std::string secret_aad(std::string_view tenant, std::string_view id, uint32_t dek_version);
 

@@ -38,9 +38,15 @@ Result<std::vector<std::pair<std::string, std::string>>> read_id_list(const std:
 enum class JobState : uint8_t { running = 1, done, cancelled };
 std::string_view to_string(JobState s);
 
-/// A revocation job as stored.
+/// What a job does: revoke credentials, or rotate tenant DEKs (see rotation.h).
+enum class JobKind : uint8_t { revoke = 1, rotate_dek };
+/// Returns "revoke" or "rotate_dek".
+std::string_view to_string(JobKind k);
+
+/// A job as stored (`jobs list` shows every kind).
 struct JobSpec {
-  std::string id;          // "r-YYYYMMDD-HHMMSS-xxxx"
+  std::string id;          // "r-YYYYMMDD-HHMMSS-xxxx" (revoke), "k-…" (rotate_dek)
+  JobKind kind = JobKind::revoke;
   RevokeScope scope;       // (ids are not stored in the spec: the items are the list)
   std::string reason;
   std::string actor;
@@ -51,7 +57,11 @@ struct JobSpec {
   uint64_t items = 0;         // materialized items
   uint64_t unknown_ids = 0;   // --ids entries with no such credential
   std::map<std::string, uint64_t> tool_items;  // materialized items per tool
+  std::string params;         // kind-specific JSON object text; "" for revoke
 };
+
+/// Returns a new job id: prefix, "-YYYYMMDD-HHMMSS-" (UTC, from `now`) and 6 random hex digits.
+std::string new_job_id(std::string_view prefix, int64_t now);
 
 /// pending → in_flight → revoked | already_gone | manual | retry_wait → dead_letter.
 enum class ItemState : uint8_t {
@@ -96,6 +106,8 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now);
 Result<JobSpec> load_job(const Store& store, const std::string& id);
 Result<std::vector<JobSpec>> list_jobs(const Store& store);
 Status save_job(Store& store, const JobSpec& job, const std::string& audit_action);
+/// Adds the job's record to `batch`, for a writer that commits it with other changes.
+void put_job(Store& store, const JobSpec& job, rocksdb::WriteBatch* batch);
 
 /// Calls fn for every item of the job, tool by tool, each tool's in rank order, until it
 /// returns false.
@@ -148,8 +160,9 @@ Result<JobCounts> count_items(const Store& store, const std::string& job);
 
 /// Applies item transitions in one atomic batch (a group commit). For an item that reaches
 /// revoked or already_gone, the credential's sealed secret is erased and its state set to
-/// revoked in the same batch, so a later leak of the store holds nothing for it. Each
-/// transition to a final state is audited.
+/// revoked in the same batch, so a later leak of the store holds nothing for it; it holds those
+/// tenants' locks (Store::LockTenants), so a concurrent re-seal never brings a secret back.
+/// Each transition to a final state is audited.
 Status commit_items(Store& store, const std::vector<JobItem>& items, const std::string& actor);
 
 /// Returns every in_flight item of the job to pending (after a crash: revocation is

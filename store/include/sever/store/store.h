@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,12 +78,39 @@ class Store {
 
   /// Returns the tenant's primary DEK, durably creating (and auditing) version 1 for a new
   /// tenant, or the next version when the primary is within `headroom` of
-  /// kMaxEncryptionsPerDek. Serialized, so concurrent callers share one DEK.
+  /// kMaxEncryptionsPerDek. Creation is serialized, so concurrent callers share one DEK.
   Result<DekEntry> EnsurePrimaryDek(std::string_view tenant, uint64_t headroom,
                                     const std::string& actor);
 
+  /// Flushes every column family (so no write-ahead log still holds them) and rewrites the
+  /// small key-holding ones (keys, meta) down to their last level, so that DEK entries
+  /// superseded by a destruction or a master-key rotation are gone from the live files, not
+  /// only hidden by newer ones: a copy of the data directory taken afterwards holds no wrapped
+  /// DEK a retired master key could open.
+  Status PurgeSupersededKeys();
+
+  /// Runs `fn` holding the DEK lock, which every change to DEK entries holds (creation,
+  /// demotion, retirement, destruction, re-wrapping), so that no two such changes interleave.
+  Status WithDekLock(const std::function<Status()>& fn);
+
+  /// Adds to `batch` a new random DEK for the tenant as primary (version 1 when `primary` is
+  /// nullopt, else primary's version + 1), the demotion of `primary` to decrypt_only, and the
+  /// "dek.create" audit event with `reason` to `events`. The caller holds the DEK lock and
+  /// commits both. Returns the new entry (its key is already in the cache).
+  Result<DekEntry> AddNextDek(std::string_view tenant, std::optional<DekEntry> primary,
+                              std::string_view reason, const std::string& actor,
+                              rocksdb::WriteBatch* batch, std::vector<AuditEvent>* events);
+
+  /// Master-key rotation: re-wraps every DEK that is not destroyed, the KEK check value and the
+  /// audit chain key under `next`, and records next's spec and a new KEK version in meta, in
+  /// one synced, audited batch; from that instant the store wraps and unwraps with `next` and
+  /// the previous master key is no longer needed. Holds the DEK lock throughout. Returns the
+  /// number of DEKs re-wrapped. (Defined in master_rotation.cc.)
+  Result<uint64_t> RewrapUnder(std::unique_ptr<KeySource> next, const std::string& actor);
+
   /// Writes the batch and audit entries for `events` atomically, chained after the current audit
-  /// head. The one path by which sever's writes reach the database.
+  /// head. The one path by which sever's writes reach the database. Batches with events are
+  /// serialized (the chain's order); a batch without any (a rotation's re-seal batch) is not.
   Status Commit(rocksdb::WriteBatch* batch, const std::vector<AuditEvent>& events);
 
   /// Runs `fn` while holding the commit lock, with the audit log, for writers that commit by
@@ -95,9 +123,10 @@ class Store {
     return row_locks_[std::hash<std::string_view>()(tenant) % row_locks_.size()];
   }
 
-  /// Locks the stripes of every listed tenant in one fixed order, so that it cannot deadlock
-  /// with holders of one TenantLock. Held until the returned locks are destroyed.
-  std::vector<std::unique_lock<std::mutex>> LockTenants(const std::vector<std::string_view>& tenants);
+  /// Takes the TenantLock of every tenant given (each lock once, in one global order, so two
+  /// callers never deadlock) and returns them held: for one batch that rewrites records of
+  /// several tenants.
+  std::vector<std::unique_lock<std::mutex>> LockTenants(const std::vector<std::string>& tenants);
 
   Keyring& keyring() { return *keyring_; }
   const AuditLog& audit() const { return *audit_; }
@@ -112,6 +141,10 @@ class Store {
   Store() = default;
   static Result<std::unique_ptr<Store>> OpenDb(const StoreOptions& options, bool create,
                                                std::unique_ptr<KeySource> kek);
+  // Commit, fsyncing the WAL when `sync` (or StoreOptions::sync_writes) says so.
+  Status CommitImpl(rocksdb::WriteBatch* batch, const std::vector<AuditEvent>& events, bool sync);
+  // Decrypts a record with the DEK it names (no retry).
+  Result<SecretBytes> OpenWithItsDek(const Credential& c);
 
   StoreOptions options_;
   std::unique_ptr<KeySource> kek_;
@@ -122,7 +155,7 @@ class Store {
   rocksdb::WriteOptions write_options_;
   std::mutex commit_mu_;   // orders audit entries: Prepare → write → Advance
   std::mutex dek_mu_;      // serializes DEK creation
-  std::array<std::mutex, 64> row_locks_;  // per-tenant stripes: read-modify-write of records
+  std::array<std::mutex, 1024> row_locks_;  // per-tenant stripes: read-modify-write of records
 };
 
 }  // namespace sever
