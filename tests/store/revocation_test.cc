@@ -71,6 +71,45 @@ TEST_F(RevocationTest, EachScopeKindFreezesItsCredentials) {
   EXPECT_EQ(Get("acme", "gh2"), Code::refused);
 }
 
+TEST_F(RevocationTest, ItemsStreamPerToolInChunksAndCountPerTool) {
+  for (int i = 0; i < 7; ++i) Add("gamma", "g" + std::to_string(i), "github", "dan", {"repo"});
+  auto job = start_revocation(*store_, RevokeScope{}, "r", "a", "");
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(materialize_job(*store_, *job, now_unix()).ok());
+  EXPECT_EQ(job->tool_items, (std::map<std::string, uint64_t>{{"github", 10}, {"notion", 1},
+                                                              {"slack", 1}}));
+  auto tools = job_tools(*store_, job->id);
+  ASSERT_TRUE(tools.ok());
+  EXPECT_EQ(*tools, (std::vector<std::string>{"github", "notion", "slack"}));
+  // Chunks of 3 through one reader: every github item once, riskiest first, then the end.
+  ToolItemReader reader(*store_, job->id, "github");
+  std::vector<JobItem> got;
+  int chunks = 0;
+  for (bool done = false; !done; ++chunks) {
+    auto r = reader.Next(3, &got);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    done = *r;
+    if (chunks == 1) reader.Release();  // a released reader seeks back to its cursor
+  }
+  EXPECT_EQ(chunks, 4);
+  ASSERT_EQ(got.size(), 10u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].tool, "github");
+    if (i > 0) EXPECT_LE(got[i - 1].rank, got[i].rank);
+  }
+  EXPECT_EQ(got[0].id, "gh2");  // admin:org
+  // read_tool_items from a cursor, bounded by another: exactly the items between them.
+  std::string cursor;
+  std::vector<JobItem> first;
+  ASSERT_TRUE(read_tool_items(*store_, job->id, "github", &cursor, 2, &first).ok());
+  std::vector<JobItem> rest;
+  auto r = read_tool_items(*store_, job->id, "github", &cursor, 100, &rest, reader.cursor());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(first.size() + rest.size(), 10u);
+  EXPECT_EQ(rest.back().id, got.back().id);
+}
+
 TEST_F(RevocationTest, MaterializeWritesRankedItemsOnce) {
   RevokeScope scope{RevokeScope::Kind::tenant, "acme", "", "", {}};
   auto job = start_revocation(*store_, scope, "r", "a", "");
