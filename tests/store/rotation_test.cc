@@ -524,7 +524,11 @@ TEST(MasterRotationPkcs11, FileToPkcs11ToAnotherPkcs11Key) {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     for (const char* t : {"acme", "beta"}) {
       NewCredential c;
-      c.meta = {t, "c1", "github", Kind::pat, State::issued, {}, "", "", 1'700'000'000};
+      c.meta.tenant = t;
+      c.meta.id = "c1";
+      c.meta.tool = "github";
+      c.meta.kind = Kind::pat;
+      c.meta.created_at = 1'700'000'000;
       c.secret = SecretBytes(std::string("secret-") + t);
       ASSERT_TRUE((*store)->Put(std::move(c), false, "t").ok());
     }
