@@ -45,14 +45,7 @@ void finish(Self* self, JobItem& item, ItemState state, std::string detail) {
   item.state = state;
   item.detail = std::move(detail);
   item.updated_ms = now_unix_ms();
-  ProviderProgress& d = s.report.delta;
-  switch (state) {
-    case ItemState::revoked: ++d.revoked; break;
-    case ItemState::already_gone: ++d.already_gone; break;
-    case ItemState::manual: ++d.manual; break;
-    case ItemState::dead_letter: ++d.dead_letter; break;
-    default: break;
-  }
+  s.report.delta.count_final(state);
   if (is_final(state)) ++s.report.finished;
   s.updates.push_back(item);
 }

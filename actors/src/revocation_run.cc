@@ -27,17 +27,6 @@ void add(ProviderProgress& p, const ProviderProgress& d) {
   p.retries += d.retries;
 }
 
-// Counts an item a previous run already finished.
-void count_final(ProviderProgress& p, ItemState s) {
-  switch (s) {
-    case ItemState::revoked: ++p.revoked; break;
-    case ItemState::already_gone: ++p.already_gone; break;
-    case ItemState::manual: ++p.manual; break;
-    case ItemState::dead_letter: ++p.dead_letter; break;
-    default: break;
-  }
-}
-
 // The job supervisor. It lives on the caller's thread as a scoped actor. It streams the job's
 // items from the store tool by tool (riskiest first), reads each credential's record, and
 // hands them in batches to dispatchers (one per provider and rate-limit key), never more than
@@ -256,8 +245,8 @@ class Supervisor {
       st.exhausted = *done;
       for (JobItem& item : items) {
         if (is_final(item.state)) {  // finished by an earlier run
-          count_final(progress_.all, item.state);
-          count_final(progress_.by_provider[st.config->name], item.state);
+          progress_.all.count_final(item.state);
+          progress_.by_provider[st.config->name].count_final(item.state);
           continue;
         }
         const size_t fi = FeedFor(stream, item);

@@ -27,6 +27,16 @@ struct ProviderProgress {
   uint64_t limited = 0;       // answered "too many requests"
   uint64_t retries = 0;       // transient failures retried
   uint64_t done() const { return revoked + already_gone + manual + dead_letter; }
+  /// Counts one item that reached `s` (non-final states count nowhere).
+  void count_final(ItemState s) {
+    switch (s) {
+      case ItemState::revoked: ++revoked; break;
+      case ItemState::already_gone: ++already_gone; break;
+      case ItemState::manual: ++manual; break;
+      case ItemState::dead_letter: ++dead_letter; break;
+      default: break;
+    }
+  }
 };
 
 struct RunProgress {
