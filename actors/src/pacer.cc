@@ -15,7 +15,7 @@ Pacer::Pacer(const PacerConfig& config, uint64_t seed)
       window_(std::clamp<double>(config.initial_window, 1, std::max(1, config.max_concurrency))),
       cooldown_(config.breaker_cooldown_s),
       rng_{seed} {
-  capacity_ = rate_ > 0 ? std::max(1.0, rate_ * c_.burst_seconds) : 0;
+  capacity_ = rate_ > 0 ? std::max(c_.min_burst, rate_ * c_.burst_seconds) : 0;
   tokens_ = capacity_;
 }
 
@@ -26,7 +26,7 @@ void Pacer::Refill(double now) {
     const double from = std::max(last_, limited_at_ + c_.recover_after_s);
     if (rate_ < ceiling_ && now > from) {
       rate_ = std::min(ceiling_, rate_ + ceiling_ * c_.recover_per_s * (now - from));
-      capacity_ = std::max(1.0, rate_ * c_.burst_seconds);
+      capacity_ = std::max(c_.min_burst, rate_ * c_.burst_seconds);
     }
   }
   last_ = std::max(last_, now);
@@ -90,7 +90,7 @@ void Pacer::Observe(double now, const providers::RateSignal& s) {
     if (rate_ <= 0 || allowed < rate_) {
       rate_ = allowed;
       ceiling_ = allowed;  // the provider said so: no recovery above it
-      capacity_ = std::max(1.0, rate_ * c_.burst_seconds);
+      capacity_ = std::max(c_.min_burst, rate_ * c_.burst_seconds);
       tokens_ = std::min(tokens_, capacity_);
     }
   }

@@ -538,22 +538,6 @@ Status commit_items(Store& store, const std::vector<JobItem>& items, const std::
   return store.Commit(&b, {{actor, "revoke.items", items.front().job, detail.dump()}});
 }
 
-Result<uint64_t> reset_in_flight(Store& store, const std::string& job) {
-  std::vector<JobItem> back;
-  SEVER_RETURN_IF_ERROR(scan_items(store, job, [&](const JobItem& it) {
-    if (it.state == ItemState::in_flight) {
-      back.push_back(it);
-      back.back().state = ItemState::pending;
-    }
-    return true;
-  }));
-  for (size_t i = 0; i < back.size(); i += kBatch) {
-    std::vector<JobItem> part(back.begin() + i, back.begin() + std::min(back.size(), i + kBatch));
-    SEVER_RETURN_IF_ERROR(commit_items(store, part, "sever:resume"));
-  }
-  return back.size();
-}
-
 Result<uint64_t> retry_items(Store& store, const std::string& job, bool include_manual) {
   std::vector<JobItem> again;
   SEVER_RETURN_IF_ERROR(scan_items(store, job, [&](const JobItem& it) {

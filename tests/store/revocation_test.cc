@@ -168,20 +168,18 @@ TEST_F(RevocationTest, ConfirmedItemErasesTheSecretAndRevokesTheRecord) {
   EXPECT_FALSE(store_->audit().Verify()->first_bad.has_value());
 }
 
-TEST_F(RevocationTest, ResumeReturnsInFlightAndRetryReturnsDeadLetters) {
+TEST_F(RevocationTest, RetryReturnsDeadLettersAndOnRequestManualItems) {
   auto job = start_revocation(*store_, RevokeScope{}, "r", "a", "");
   ASSERT_TRUE(materialize_job(*store_, *job, now_unix()).ok());
   auto items = Items(job->id);
-  items[0].state = ItemState::in_flight;
-  items[1].state = ItemState::in_flight;
+  items[0].state = ItemState::revoked;
   items[2].state = ItemState::dead_letter;
   items[2].attempts = 8;
   items[3].state = ItemState::manual;
   ASSERT_TRUE(commit_items(*store_, items, "a").ok());
-  EXPECT_EQ(*reset_in_flight(*store_, job->id), 2u);
   EXPECT_EQ(*retry_items(*store_, job->id, false), 1u);
   auto after = Items(job->id);
-  EXPECT_EQ(after[0].state, ItemState::pending);
+  EXPECT_EQ(after[0].state, ItemState::revoked);
   EXPECT_EQ(after[2].state, ItemState::pending);
   EXPECT_EQ(after[2].attempts, 0u);
   EXPECT_EQ(after[3].state, ItemState::manual);

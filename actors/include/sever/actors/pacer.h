@@ -13,7 +13,10 @@ namespace sever::actors {
 struct PacerConfig {
   double rate_per_s = 10;       // requests per second the provider allows; <= 0: unlimited
   double headroom = 0.97;       // pace at this share of the rate, under the provider's limit
-  double burst_seconds = 0.2;   // bucket capacity, in seconds of rate (at least 1 token)
+  double burst_seconds = 0.2;   // bucket capacity, in seconds of rate …
+  /// … and at least this many tokens: a slow provider's dispatcher woken a little late (a busy
+  /// scheduler) keeps the tokens it earned instead of losing what overflowed a 1-token bucket.
+  double min_burst = 3;
   /// After a "too many requests" (rate cut by 10%), the rate climbs back toward its ceiling by
   /// this share of the ceiling per second, once no such answer came for recover_after_s.
   double recover_per_s = 0.02;

@@ -53,7 +53,7 @@ struct RunOptions {
   int scheduler_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
   /// Items given to one dispatcher and not yet final; a paced one holds one second of its
   /// rate (at least 16) when that is less.
-  size_t dispatcher_queue = 1024;
+  size_t dispatcher_queue = 2048;
   size_t tool_backlog = 4096;      // items read ahead for a tool's busy dispatchers
   /// Items read from the store and not yet durably final, all dispatchers together: bounds
   /// memory when the store writer or the providers are slower than the reads.

@@ -165,10 +165,6 @@ Result<JobCounts> count_items(const Store& store, const std::string& job);
 /// Each transition to a final state is audited.
 Status commit_items(Store& store, const std::vector<JobItem>& items, const std::string& actor);
 
-/// Returns every in_flight item of the job to pending (after a crash: revocation is
-/// idempotent at providers, so they are sent again). Returns how many.
-Result<uint64_t> reset_in_flight(Store& store, const std::string& job);
-
 /// Returns dead-lettered (and, with include_manual, manual) items to pending, attempts reset.
 Result<uint64_t> retry_items(Store& store, const std::string& job, bool include_manual);
 
