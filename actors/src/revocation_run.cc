@@ -142,11 +142,12 @@ class Supervisor {
       progress_.all.total += total;
       progress_.by_provider[s.config->name].total += total;
       s.reader = std::make_unique<ToolItemReader>(store_, job_.id, tool);
-      // A paced dispatcher needs a second of its rate queued, not dispatcher_queue items:
-      // many paced providers must not hold the run's max_live items between them.
+      // A paced dispatcher holds one second of its rate (up to twice dispatcher_queue): many
+      // slow providers must not hold the run's max_live items between them, and a busy one
+      // must not run dry between two refills.
       const double rate = s.config->rate_limit_per_s;
       s.cap = options_.dispatcher_queue;
-      if (rate > 0 && rate < static_cast<double>(s.cap)) {
+      if (rate > 0 && rate < 2.0 * static_cast<double>(s.cap)) {
         s.cap = std::max<size_t>(16, static_cast<size_t>(rate));
       }
       s.tool = std::move(tool);

@@ -51,9 +51,9 @@ struct RunOptions {
   /// (on 2 cores, 1 thread measured 22.9k req/s against 15.6k with 2: fewer cross-thread
   /// wake-ups).
   int scheduler_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
-  /// Items given to one dispatcher and not yet final; a paced one holds one second of its
-  /// rate (at least 16) when that is less.
-  size_t dispatcher_queue = 2048;
+  /// Items given to one dispatcher and not yet final; a paced one (below twice this rate)
+  /// holds one second of its rate instead, at least 16.
+  size_t dispatcher_queue = 1024;
   size_t tool_backlog = 4096;      // items read ahead for a tool's busy dispatchers
   /// Items read from the store and not yet durably final, all dispatchers together: bounds
   /// memory when the store writer or the providers are slower than the reads.
