@@ -355,13 +355,12 @@ class Supervisor {
     st.backlog -= f.backlog.size();
     f.backlog.clear();
     f.outstanding = 0;
-    std::string cursor;
+    ToolItemReader replay(store_, job_.id, st.tool, st.reader->cursor());
     std::vector<JobItem> items;
     bool done = st.reader->cursor().empty();
     while (!done) {
       items.clear();
-      auto r = read_tool_items(store_, job_.id, st.tool, &cursor, kReadChunk, &items,
-                               st.reader->cursor());
+      auto r = replay.Next(kReadChunk, &items);
       if (!r.ok()) {
         failure_ = r.status();
         return;

@@ -427,43 +427,19 @@ Result<std::vector<std::string>> job_tools(const Store& store, const std::string
   return tools;
 }
 
-Result<bool> read_tool_items(const Store& store, const std::string& job, const std::string& tool,
-                             std::string* cursor, size_t max, std::vector<JobItem>* out,
-                             const std::string& until) {
-  const std::string prefix = tool_prefix(job, tool);
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator({}, store.cf(schema::kJobItems)));
-  if (cursor->empty()) {
-    it->Seek(prefix);
-  } else {
-    it->Seek(*cursor);
-    if (it->Valid() && it->key() == rocksdb::Slice(*cursor)) it->Next();
-  }
-  size_t n = 0;
-  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (!until.empty() && it->key().compare(until) > 0) break;
-    if (n == max) return false;
-    JobItem item;
-    SEVER_RETURN_IF_ERROR(
-        decode_item(job, it->key().ToStringView(), it->value().ToStringView(), &item));
-    cursor->assign(it->key().data(), it->key().size());
-    out->push_back(std::move(item));
-    ++n;
-  }
-  SEVER_RETURN_IF_ERROR(detail::from_rocks(it->status(), "read job items"));
-  return true;
-}
-
 struct ToolItemReader::Impl {
   const Store* store;
-  std::string job, prefix, upper;
+  std::string job, prefix, upper, until;
   rocksdb::Slice upper_slice;
   std::unique_ptr<rocksdb::Iterator> it;
   std::chrono::steady_clock::time_point made;
 };
 
-ToolItemReader::ToolItemReader(const Store& store, std::string job, std::string tool)
+ToolItemReader::ToolItemReader(const Store& store, std::string job, std::string tool,
+                               std::string until)
     : impl_(std::make_unique<Impl>()) {
   impl_->store = &store;
+  impl_->until = std::move(until);
   impl_->prefix = tool_prefix(job, tool);
   impl_->upper = impl_->prefix;
   impl_->upper.back() = '\1';  // job\0 tool\1: just past the tool's keys
@@ -492,6 +468,7 @@ Result<bool> ToolItemReader::Next(size_t max, std::vector<JobItem>* out) {
     }
   }
   for (size_t n = 0; m.it->Valid(); m.it->Next(), ++n) {
+    if (!m.until.empty() && m.it->key().compare(m.until) > 0) break;
     if (n == max) return false;
     JobItem item;
     SEVER_RETURN_IF_ERROR(

@@ -98,15 +98,23 @@ TEST_F(RevocationTest, ItemsStreamPerToolInChunksAndCountPerTool) {
     if (i > 0) EXPECT_LE(got[i - 1].rank, got[i].rank);
   }
   EXPECT_EQ(got[0].id, "gh2");  // admin:org
-  // read_tool_items from a cursor, bounded by another: exactly the items between them.
-  std::string cursor;
+  // A reader bounded by another's cursor: exactly the items up to that one, across chunks.
+  ToolItemReader all(*store_, job->id, "github", reader.cursor());
   std::vector<JobItem> first;
-  ASSERT_TRUE(read_tool_items(*store_, job->id, "github", &cursor, 2, &first).ok());
+  ASSERT_FALSE(*all.Next(2, &first));
   std::vector<JobItem> rest;
-  auto r = read_tool_items(*store_, job->id, "github", &cursor, 100, &rest, reader.cursor());
+  auto r = all.Next(100, &rest);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(*r);
   EXPECT_EQ(first.size() + rest.size(), 10u);
+  ToolItemReader half_way(*store_, job->id, "github");
+  std::vector<JobItem> five;
+  ASSERT_FALSE(*half_way.Next(5, &five));
+  ToolItemReader bounded(*store_, job->id, "github", half_way.cursor());
+  std::vector<JobItem> upto;
+  ASSERT_TRUE(*bounded.Next(100, &upto));
+  ASSERT_EQ(upto.size(), 5u);
+  EXPECT_EQ(upto.back().id, five.back().id);
   EXPECT_EQ(rest.back().id, got.back().id);
 }
 

@@ -117,14 +117,6 @@ Status scan_items(const Store& store, const std::string& job,
 /// Returns the tools the job has items of, sorted. Items are stored per tool in rank order.
 Result<std::vector<std::string>> job_tools(const Store& store, const std::string& job);
 
-/// Appends to `out` up to `max` of the tool's items that come after `*cursor` (empty: from the
-/// first) and not after `until` (a cursor value; empty: no bound), riskiest first, and moves
-/// the cursor past them. Returns true when no such item is left. A fresh read each call: holds
-/// no snapshot between calls. Cursors are opaque item keys.
-Result<bool> read_tool_items(const Store& store, const std::string& job, const std::string& tool,
-                             std::string* cursor, size_t max, std::vector<JobItem>* out,
-                             const std::string& until = "");
-
 /// Reads one tool's items of a job in rank order, chunk after chunk, through one iterator kept
 /// between chunks (a seek per chunk would merge every level-0 file each time). The iterator is
 /// renewed once it is older than a second, so it never pins much of what the job writes since.
@@ -132,7 +124,9 @@ Result<bool> read_tool_items(const Store& store, const std::string& job, const s
 /// which nothing but this reader's caller changes.
 class ToolItemReader {
  public:
-  ToolItemReader(const Store& store, std::string job, std::string tool);
+  /// Reads the tool's items up to and including the one at `until` (another reader's
+  /// cursor()), or all of them when `until` is empty.
+  ToolItemReader(const Store& store, std::string job, std::string tool, std::string until = "");
   ~ToolItemReader();
   ToolItemReader(ToolItemReader&&) noexcept;
   ToolItemReader& operator=(ToolItemReader&&) noexcept;
@@ -142,7 +136,7 @@ class ToolItemReader {
   /// Drops the iterator (the next Next() seeks again): call it on a reader that may sit idle,
   /// since an iterator keeps alive the memtables and files that existed when it was made.
   void Release();
-  /// The key of the last item read (empty before the first): a cursor for read_tool_items.
+  /// The key of the last item read (empty before the first): an opaque cursor.
   const std::string& cursor() const { return cursor_; }
 
  private:
