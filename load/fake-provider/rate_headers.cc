@@ -47,35 +47,32 @@ void append_rate_headers(RateHeaders family, const LimitSnapshot& s, int64_t now
   const std::string limit = num(s.limit);
   const std::string remaining = num(s.remaining);
   const std::string reset_epoch = std::to_string(epoch_after(now_ms, s.reset_s()));
+  // The limit / remaining / reset-epoch triple most families send under their own names.
+  const auto triple = [&](const char* limit_name, const char* remaining_name,
+                          const char* reset_name) {
+    header(out, limit_name, limit);
+    header(out, remaining_name, remaining);
+    header(out, reset_name, reset_epoch);
+  };
   switch (family) {
     case RateHeaders::none:
       return;
     case RateHeaders::github:
-      header(out, "x-ratelimit-limit", limit);
-      header(out, "x-ratelimit-remaining", remaining);
-      header(out, "x-ratelimit-reset", reset_epoch);
+      triple("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset");
       header(out, "x-ratelimit-used", std::to_string(s.used));
       header(out, "x-ratelimit-resource", "core");
       return;
     case RateHeaders::okta:
-      header(out, "X-Rate-Limit-Limit", limit);
-      header(out, "X-Rate-Limit-Remaining", remaining);
-      header(out, "X-Rate-Limit-Reset", reset_epoch);
+      triple("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset");
       return;
     case RateHeaders::x:
-      header(out, "x-rate-limit-limit", limit);
-      header(out, "x-rate-limit-remaining", remaining);
-      header(out, "x-rate-limit-reset", reset_epoch);
+      triple("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset");
       return;
     case RateHeaders::auth0:
-      header(out, "x-ratelimit-limit", limit);
-      header(out, "x-ratelimit-remaining", remaining);
-      header(out, "x-ratelimit-reset", reset_epoch);
+      triple("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset");
       return;
     case RateHeaders::vercel:
-      header(out, "X-RateLimit-Limit", limit);
-      header(out, "X-RateLimit-Remaining", remaining);
-      header(out, "X-RateLimit-Reset", reset_epoch);
+      triple("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset");
       return;
     case RateHeaders::discord:
       header(out, "X-RateLimit-Limit", limit);
@@ -94,9 +91,7 @@ void append_rate_headers(RateHeaders family, const LimitSnapshot& s, int64_t now
       header(out, "X-HubSpot-RateLimit-Secondly-Remaining", remaining);
       return;
     case RateHeaders::sentry:
-      header(out, "X-Sentry-Rate-Limit-Limit", limit);
-      header(out, "X-Sentry-Rate-Limit-Remaining", remaining);
-      header(out, "X-Sentry-Rate-Limit-Reset", reset_epoch);
+      triple("X-Sentry-Rate-Limit-Limit", "X-Sentry-Rate-Limit-Remaining", "X-Sentry-Rate-Limit-Reset");
       return;
     case RateHeaders::linear:
       header(out, "X-RateLimit-Requests-Limit", limit);
