@@ -3,6 +3,7 @@
 #include <chrono>
 #include <deque>
 #include <unordered_map>
+#include <vector>
 
 #include "dispatcher.h"
 #include "messages.h"
@@ -40,9 +41,14 @@ class Supervisor {
       : store_(store), job_(job), providers_(providers), options_(options),
         system_(Configure(cfg_, options)), self_(system_) {}
 
+  // Stops every child and waits until each is gone: a dispatcher still handling a message
+  // would otherwise submit to the HTTP client freed below.
   ~Supervisor() {
-    for (auto& f : feeds_) self_->send_exit(f.actor, caf::exit_reason::user_shutdown);
-    if (writer_) self_->send_exit(writer_, caf::exit_reason::user_shutdown);
+    std::vector<caf::actor> children;
+    for (auto& f : feeds_) children.push_back(f.actor);
+    if (writer_) children.push_back(writer_);
+    for (auto& c : children) self_->send_exit(c, caf::exit_reason::user_shutdown);
+    self_->wait_for(children);
     http_.reset();  // drains its callbacks before the actor system goes away
   }
 

@@ -22,8 +22,10 @@ class RotationSupervisor {
       : store_(store), job_(job), options_(options), system_(Configure(cfg_)), self_(system_),
         bucket_(options.max_rate, std::max<double>(options.max_rate * 0.1, Batch())) {}
 
+  // Stops every worker and waits until each is gone: they point into this object.
   ~RotationSupervisor() {
     for (auto& w : workers_) self_->send_exit(w, caf::exit_reason::user_shutdown);
+    self_->wait_for(workers_);
   }
 
   Result<RotationProgress> Run(const std::function<void(const RotationProgress&)>& progress) {
