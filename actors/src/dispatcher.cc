@@ -16,6 +16,13 @@ double now_s() {
 }
 
 constexpr double kPumpInterval = 0.02;  // seconds
+// While requests are in flight their completions pump as they come: the timer is only a
+// fallback (the pacer's bucket holds more than this many seconds of its rate, so no token is lost).
+constexpr double kBusyPumpInterval = 0.1;
+// Transitions and counters go out in batches of this many, or this often, or when nothing is
+// in flight: each message wakes the writer's or the supervisor's thread.
+constexpr size_t kFlushItems = 256;
+constexpr double kFlushInterval = 0.02;
 
 struct Waiting {
   double at;
@@ -32,6 +39,7 @@ struct DispatcherState {
   std::unordered_map<uint64_t, Work> in_flight;
   uint64_t next_slot = 0;
   double pump_at = 0;  // a pump is scheduled for this time (0: none)
+  double flushed_at = 0;  // last flush that sent
   std::string gave_up;  // why the queue was dead-lettered: so are later items, while down
   ItemBatch updates;   // transitions not yet sent to the writer
   Report report;       // counters not yet sent to the supervisor
@@ -50,10 +58,16 @@ void finish(Self* self, JobItem& item, ItemState state, std::string detail) {
   s.updates.push_back(item);
 }
 
-// Sends the transitions and counters gathered by one handler: to the writer first, so that
-// what the supervisor counts is on its way to the store.
+// Sends the transitions and counters gathered so far when there are enough of them, they are
+// old enough, or no request is in flight (no completion will come to send them later): to the
+// writer first, so that what the supervisor counts is on its way to the store.
 void flush(Self* self) {
   auto& s = self->state;
+  const double now = now_s();
+  if (!s.in_flight.empty() && s.updates.size() < kFlushItems && now - s.flushed_at < kFlushInterval) {
+    return;
+  }
+  s.flushed_at = now;
   if (!s.updates.empty()) {
     self->send(s.setup.writer, update_atom::value, std::move(s.updates));
     s.updates = ItemBatch();
@@ -113,7 +127,7 @@ void schedule(Self* self, double now) {
   if (at > now + 3600) return;  // only a completion can free a slot: it pumps
   // Waiting for tokens: wake at most every kPumpInterval and send what accumulated, rather than
   // a timer per request (at thousands of requests per second the timers were the cost).
-  if (at > now) at = std::max(at, now + kPumpInterval);
+  if (at > now) at = std::max(at, now + (s.in_flight.empty() ? kPumpInterval : kBusyPumpInterval));
   if (s.pump_at != 0 && s.pump_at <= at) return;
   s.pump_at = std::max(at, now);
   auto delay = std::chrono::microseconds(static_cast<int64_t>((s.pump_at - now) * 1e6));

@@ -58,7 +58,7 @@ class Supervisor {
     SEVER_ASSIGN_OR_RETURN(http_, providers::HttpClient::Start(ho));
     writer_ = spawn_store_writer(system_, store_, options_.writer_batch, options_.writer_interval_s,
                                  options_.actor, caf::actor_cast<caf::actor>(self_));
-    const auto start = Clock::now();
+    const auto start = start_ = Clock::now();
     SEVER_RETURN_IF_ERROR(OpenStreams());
     for (size_t t = 0; t < streams_.size() && failure_.ok(); ++t) Refill(t, kFirstRead);
     auto last_report = start;
@@ -192,21 +192,26 @@ class Supervisor {
     return a;
   }
 
-  // Reads what the dispatcher needs to revoke the item: its record (not for tools without an
-  // API, whose items only become manual).
-  Work MakeWork(const Stream& st, JobItem&& item) {
-    Work w;
+  // Reads what dispatchers need to revoke the items: their records, in one batched read (not
+  // for tools without an API, whose items only become manual).
+  std::vector<Work> MakeWork(const Stream& st, std::vector<JobItem>&& items) {
+    std::vector<Work> works(items.size());
     if (st.adapter->has_api()) {
-      auto rec = store_.GetRecord(item.tenant, item.id);
-      if (rec.ok()) {
-        w.record = std::move(rec).value();
-        w.has_record = true;
-      } else {
-        w.read_error = rec.status().message();
+      std::vector<std::pair<std::string_view, std::string_view>> keys;
+      keys.reserve(items.size());
+      for (const JobItem& item : items) keys.emplace_back(item.tenant, item.id);
+      auto records = store_.GetRecords(keys);
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (records[i].ok()) {
+          works[i].record = std::move(records[i]).value();
+          works[i].has_record = true;
+        } else {
+          works[i].read_error = records[i].status().message();
+        }
       }
     }
-    w.item = std::move(item);
-    return w;
+    for (size_t i = 0; i < items.size(); ++i) works[i].item = std::move(items[i]);
+    return works;
   }
 
   bool Hungry(const Feed& f) const {
@@ -250,15 +255,18 @@ class Supervisor {
         break;
       }
       st.exhausted = *done;
+      std::vector<JobItem> open;
       for (JobItem& item : items) {
         if (is_final(item.state)) {  // finished by an earlier run
           progress_.all.count_final(item.state);
           progress_.by_provider[st.config->name].count_final(item.state);
-          continue;
+        } else {
+          open.push_back(std::move(item));
         }
-        const size_t fi = FeedFor(stream, item);
+      }
+      for (Work& w : MakeWork(st, std::move(open))) {
+        const size_t fi = FeedFor(stream, w.item);
         Feed& f = feeds_[fi];
-        Work w = MakeWork(streams_[stream], std::move(item));
         ++live_;
         ++routed;
         if (f.backlog.empty() && f.outstanding < streams_[stream].cap) {
@@ -299,7 +307,11 @@ class Supervisor {
     if (r.dispatcher >= feeds_.size()) return;
     Feed& f = feeds_[r.dispatcher];
     add(progress_.all, r.delta);
-    add(progress_.by_provider[streams_[f.stream].config->name], r.delta);
+    ProviderProgress& p = progress_.by_provider[streams_[f.stream].config->name];
+    add(p, r.delta);
+    if (p.finished_s < 0 && p.done() >= p.total) {
+      p.finished_s = std::chrono::duration<double>(Clock::now() - start_).count();
+    }
     const size_t n = std::min<size_t>(r.finished, f.outstanding);
     f.outstanding -= n;
     live_ -= n;
@@ -372,9 +384,12 @@ class Supervisor {
         return;
       }
       done = *r;
+      std::vector<JobItem> mine;
       for (JobItem& item : items) {
-        if (is_final(item.state) || FeedFor(stream, item) != fi) continue;
-        feeds_[fi].backlog.push_back(MakeWork(st, std::move(item)));
+        if (!is_final(item.state) && FeedFor(stream, item) == fi) mine.push_back(std::move(item));
+      }
+      for (Work& w : MakeWork(st, std::move(mine))) {
+        feeds_[fi].backlog.push_back(std::move(w));
         ++st.backlog;
         ++live_;
       }
@@ -408,6 +423,7 @@ class Supervisor {
   int64_t uncommitted_ = 0;     // reported final, not yet reported durable by the writer
   std::deque<std::pair<size_t, size_t>> starved_;  // (stream, trigger) that found it Full()
   RunProgress progress_;
+  Clock::time_point start_;
   Status failure_;
 };
 

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -45,6 +46,7 @@ struct Flags {
   std::string dir;
   double limited_seconds = 0;
   uint64_t curl_cli_sample = 20'000;
+  bool skip_unlimited = false;
   std::string format = "table";
 };
 
@@ -279,23 +281,9 @@ json revoke_run(const Setup& s, const json& pf, const json& fake_cfg, json* fake
   return r;
 }
 
-void run_bench(const Flags& f) {
-  Setup s;
-  s.work = f.dir.empty() ? fs::temp_directory_path() / ("sever-bench-revoke-" + std::to_string(getpid()))
-                         : fs::path(f.dir);
-  fs::create_directories(s.work);
-  s.data = s.work / "store";
-  const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
-  s.sever = (bin / "sever").string();
-  s.load = (bin / "sever-load").string();
-  s.fake = (bin / "sever-fake-provider").string();
-  setenv("SEVER_BENCH_SECRET", "bench-secret", 1);
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  json out = {{"count", f.count}};
-
-  make_store(s, f.count);
-  std::map<std::string, uint64_t> counts;
-  json tools = tool_adapters(s, &counts);
+// The unlimited run and, against a fresh fake, the two baselines: the figures go into out.
+void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_ptr) {
+  json& out = *out_ptr;
   json stats;
   json unlimited = revoke_run(s, providers_file(tools, 1, json::object()), json{{"seed", 1}}, &stats);
   const uint64_t requests = unlimited["all"]["requests"];
@@ -317,8 +305,50 @@ void run_bench(const Flags& f) {
                                  {"requests_per_s", f.curl_cli_sample / cli}};
     }
   }
+}
+
+void print_unlimited(const json& out, const Flags& f) {
+  const auto& u = out["unlimited"];
+  std::printf("sever revoke --all (no limits): %llu requests in %.2f s = %.0f req/s, peak RSS %.0f MiB "
+              "(%llu revoked, %llu manual, %llu dead)\n",
+              (unsigned long long)u["requests"].get<uint64_t>(), u["job_seconds"].get<double>(),
+              u["requests_per_s"].get<double>(), u["peak_rss_mib"].get<double>(),
+              (unsigned long long)u["revoked"].get<uint64_t>(), (unsigned long long)u["manual"].get<uint64_t>(),
+              (unsigned long long)u["dead_letter"].get<uint64_t>());
+  std::printf("freeze of --all on %llu credentials: %.2f ms\n", (unsigned long long)f.count,
+              u["freeze_all_ms"].get<double>());
+  const auto& b = out["bare_curl_multi"];
+  std::printf("bare libcurl multi (256 in flight): %.2f s = %.0f req/s\n", b["seconds"].get<double>(),
+              b["requests_per_s"].get<double>());
+  if (out.contains("curl_parallel_64")) {
+    const auto& c = out["curl_parallel_64"];
+    std::printf("curl --parallel --parallel-max 64: %llu requests in %.2f s = %.0f req/s\n",
+                (unsigned long long)c["requests"].get<uint64_t>(), c["seconds"].get<double>(),
+                c["requests_per_s"].get<double>());
+  }
+}
+
+void run_bench(const Flags& f) {
+  Setup s;
+  s.work = f.dir.empty() ? fs::temp_directory_path() / ("sever-bench-revoke-" + std::to_string(getpid()))
+                         : fs::path(f.dir);
+  fs::create_directories(s.work);
+  s.data = s.work / "store";
+  const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
+  s.sever = (bin / "sever").string();
+  s.load = (bin / "sever-load").string();
+  s.fake = (bin / "sever-fake-provider").string();
+  setenv("SEVER_BENCH_SECRET", "bench-secret", 1);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  json out = {{"count", f.count}};
+
+  make_store(s, f.count);
+  std::map<std::string, uint64_t> counts;
+  json tools = tool_adapters(s, &counts);
+  json stats;
+  if (!f.skip_unlimited) run_unlimited(s, f, tools, &out);
   if (f.limited_seconds > 0) {
-    make_store(s, f.count);
+    if (!f.skip_unlimited) make_store(s, f.count);
     json rates = json::object(), fake_cfg = {{"seed", 1}, {"providers", json::object()}};
     double sum = 0;
     for (const auto& [tool, n] : counts) {
@@ -348,30 +378,25 @@ void run_bench(const Flags& f) {
                       {"ratio_to_ideal", limited["seconds"].get<double>() / f.limited_seconds},
                       {"requests", lreq}, {"rate_limited", limited["all"]["rate_limited"]},
                       {"share_429", lreq ? limited["all"]["rate_limited"].get<double>() / lreq : 0.0}};
+    // The tail: the providers that finished last, each against the ideal.
+    std::vector<std::pair<double, std::string>> ends;
+    for (const auto& [tool, p] : limited["by_provider"].items()) {
+      if (p["finished_s"].is_number()) ends.emplace_back(p["finished_s"].get<double>(), tool);
+    }
+    std::sort(ends.rbegin(), ends.rend());
+    json last = json::array();
+    for (size_t i = 0; i < std::min<size_t>(3, ends.size()); ++i) {
+      last.push_back({{"provider", ends[i].second}, {"finished_s", ends[i].first},
+                      {"credentials", counts[ends[i].second]}, {"limit_per_s", rates[ends[i].second]}});
+    }
+    out["limited"]["last_to_finish"] = last;
   }
   if (f.dir.empty()) fs::remove_all(s.work);
   if (f.format == "json") {
     std::cout << out.dump(2) << "\n";
     return;
   }
-  const auto& u = out["unlimited"];
-  std::printf("sever revoke --all (no limits): %llu requests in %.2f s = %.0f req/s, peak RSS %.0f MiB "
-              "(%llu revoked, %llu manual, %llu dead)\n",
-              (unsigned long long)u["requests"].get<uint64_t>(), u["job_seconds"].get<double>(),
-              u["requests_per_s"].get<double>(), u["peak_rss_mib"].get<double>(),
-              (unsigned long long)u["revoked"].get<uint64_t>(), (unsigned long long)u["manual"].get<uint64_t>(),
-              (unsigned long long)u["dead_letter"].get<uint64_t>());
-  std::printf("freeze of --all on %llu credentials: %.2f ms\n", (unsigned long long)f.count,
-              u["freeze_all_ms"].get<double>());
-  const auto& b = out["bare_curl_multi"];
-  std::printf("bare libcurl multi (256 in flight): %.2f s = %.0f req/s\n", b["seconds"].get<double>(),
-              b["requests_per_s"].get<double>());
-  if (out.contains("curl_parallel_64")) {
-    const auto& c = out["curl_parallel_64"];
-    std::printf("curl --parallel --parallel-max 64: %llu requests in %.2f s = %.0f req/s\n",
-                (unsigned long long)c["requests"].get<uint64_t>(), c["seconds"].get<double>(),
-                c["requests_per_s"].get<double>());
-  }
+  if (out.contains("unlimited")) print_unlimited(out, f);
   if (out.contains("limited")) {
     const auto& l = out["limited"];
     std::printf("limited (sum of limits %.0f/s, ideal %.1f s): %.2f s = %.2fx ideal, %.2f%% of %llu "
@@ -379,6 +404,11 @@ void run_bench(const Flags& f) {
                 l["sum_limits_per_s"].get<double>(), l["ideal_seconds"].get<double>(),
                 l["job_seconds"].get<double>(), l["ratio_to_ideal"].get<double>(),
                 100 * l["share_429"].get<double>(), (unsigned long long)l["requests"].get<uint64_t>());
+    for (const auto& e : l["last_to_finish"]) {
+      std::printf("  %s finished at %.1f s (%llu credentials at %.0f/s)\n",
+                  e["provider"].get<std::string>().c_str(), e["finished_s"].get<double>(),
+                  (unsigned long long)e["credentials"].get<uint64_t>(), e["limit_per_s"].get<double>());
+    }
   }
 }
 
@@ -394,6 +424,8 @@ void add_bench_revoke_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--curl-sample", f->curl_cli_sample, "requests for the curl --parallel baseline")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--skip-unlimited", f->skip_unlimited,
+               "skip the unlimited run and its baselines (with --limited-seconds: that run alone)");
   cmd->add_option("--format", f->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->callback([f] { run_bench(*f); });
 }

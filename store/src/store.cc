@@ -225,6 +225,35 @@ Result<Credential> Store::GetRecord(std::string_view tenant, std::string_view id
   return c;
 }
 
+std::vector<Result<Credential>> Store::GetRecords(
+    const std::vector<std::pair<std::string_view, std::string_view>>& keys) const {
+  std::vector<std::string> raw;
+  raw.reserve(keys.size());
+  for (const auto& [tenant, id] : keys) raw.push_back(schema::cred_key(tenant, id));
+  std::vector<rocksdb::Slice> slices(raw.begin(), raw.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cfs_[schema::kCreds], keys.size(), slices.data(),
+                values.data(), statuses.data());
+  std::vector<Result<Credential>> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const auto& [tenant, id] = keys[i];
+    if (statuses[i].IsNotFound()) {
+      out.push_back(Status::NotFound("no credential " + std::string(tenant) + "/" + std::string(id)));
+      continue;
+    }
+    if (Status s = detail::from_rocks(statuses[i], "read credential"); !s.ok()) {
+      out.push_back(s);
+      continue;
+    }
+    Credential c;
+    Status s = decode_record(tenant, id, values[i].ToStringView(), &c);
+    out.push_back(s.ok() ? Result<Credential>(std::move(c)) : Result<Credential>(s));
+  }
+  return out;
+}
+
 Result<SecretBytes> Store::GetSecret(std::string_view tenant, std::string_view id,
                                      const std::string& actor) {
   SEVER_ASSIGN_OR_RETURN(Credential c, GetRecord(tenant, id));

@@ -29,6 +29,24 @@ TEST_F(StoreTest, UnknownIdIsNotFound) {
   EXPECT_EQ(exit_code(s.status()), 2);
 }
 
+TEST_F(StoreTest, GetRecordsReadsManyInOrderWithNotFoundInPlace) {
+  ASSERT_TRUE(store_->Put(Cred("acme", "c1", "one", "github"), false, "t").ok());
+  ASSERT_TRUE(store_->Put(Cred("beta", "c2", "two", "slack"), false, "t").ok());
+  auto got = store_->GetRecords({{"beta", "c2"}, {"acme", "nope"}, {"acme", "c1"}});
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_TRUE(got[0].ok()) << got[0].status().ToString();
+  EXPECT_EQ(got[0]->tenant, "beta");
+  EXPECT_EQ(got[0]->tool, "slack");
+  EXPECT_EQ(got[1].status().code(), Code::not_found);
+  ASSERT_TRUE(got[2].ok());
+  EXPECT_EQ(got[2]->id, "c1");
+  EXPECT_EQ(got[2]->tool, "github");
+  // The same record bytes GetRecord returns: the sealed secret opens.
+  EXPECT_EQ(got[2]->sealed, store_->GetRecord("acme", "c1")->sealed);
+  EXPECT_EQ(store_->OpenSealed(*got[2])->view(), "one");
+  EXPECT_TRUE(store_->GetRecords({}).empty());
+}
+
 TEST_F(StoreTest, ExistingIdNeedsUpsertAndUpsertMovesIndexes) {
   ASSERT_TRUE(store_->Put(Cred("acme", "c1", "one", "github", "alice"), false, "t").ok());
   EXPECT_EQ(store_->Put(Cred("acme", "c1", "two"), false, "t").code(), Code::already_exists);

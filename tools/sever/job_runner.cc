@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -39,9 +40,19 @@ class ProgressView {
                   (unsigned long long)a.limited, (unsigned long long)a.dead_letter,
                   (unsigned long long)a.manual);
     out += line;
+    // The providers with the most left first: on a screen, the dozen that decide the ETA.
+    std::vector<std::pair<const std::string*, const actors::ProviderProgress*>> rows;
+    for (const auto& [name, pp] : p.by_provider) rows.emplace_back(&name, &pp);
+    auto left = [](const actors::ProviderProgress* q) {
+      return q->total > q->done() ? q->total - q->done() : 0;
+    };
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](const auto& a, const auto& b) { return left(a.second) > left(b.second); });
     int n = 1;
-    for (const auto& [name, pp] : p.by_provider) {
-      if (n > 12) break;  // the busiest are enough on a screen
+    for (const auto& [name_ptr, pp_ptr] : rows) {
+      if (n > 12) break;
+      const std::string& name = *name_ptr;
+      const actors::ProviderProgress& pp = *pp_ptr;
       std::snprintf(line, sizeof line, "  %-18s %8llu/%-8llu 429s %-6llu retries %-6llu dead %llu\n",
                     name.c_str(), (unsigned long long)pp.done(), (unsigned long long)pp.total,
                     (unsigned long long)pp.limited, (unsigned long long)pp.retries,
@@ -61,7 +72,8 @@ class ProgressView {
 nlohmann::json to_json(const actors::ProviderProgress& p) {
   return {{"total", p.total}, {"revoked", p.revoked}, {"already_gone", p.already_gone},
           {"manual", p.manual}, {"dead_letter", p.dead_letter}, {"requests", p.requests},
-          {"rate_limited", p.limited}, {"retries", p.retries}};
+          {"rate_limited", p.limited}, {"retries", p.retries},
+          {"finished_s", p.finished_s >= 0 ? nlohmann::json(p.finished_s) : nlohmann::json()}};
 }
 
 }  // namespace

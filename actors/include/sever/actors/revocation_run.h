@@ -26,6 +26,9 @@ struct ProviderProgress {
   uint64_t requests = 0;      // HTTP requests sent
   uint64_t limited = 0;       // answered "too many requests"
   uint64_t retries = 0;       // transient failures retried
+  /// Seconds into the run when this provider's last item became final (< 0: not yet, or
+  /// nothing of it was left for this run).
+  double finished_s = -1;
   uint64_t done() const { return revoked + already_gone + manual + dead_letter; }
   /// Counts one item that reached `s` (non-final states count nowhere).
   void count_final(ItemState s) {
