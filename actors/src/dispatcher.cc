@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
@@ -35,6 +36,9 @@ struct DispatcherState {
   std::unique_ptr<Pacer> pacer;
   std::shared_ptr<Inbox> inbox = std::make_shared<Inbox>();
   std::deque<Work> ready;
+  /// The next item to send, its request built and waiting for the pacer: an item that ends
+  /// without a request (manual, unreadable) never takes a token of the provider's rate.
+  std::optional<std::pair<Work, providers::HttpRequest>> next;
   std::priority_queue<Waiting, std::vector<Waiting>, std::greater<>> waiting;  // retry_wait
   std::unordered_map<uint64_t, Work> in_flight;
   uint64_t next_slot = 0;
@@ -121,8 +125,9 @@ bool prepare(Self* self, Work& w, providers::HttpRequest* req) {
 
 void schedule(Self* self, double now) {
   auto& s = self->state;
-  if (s.ready.empty() && s.waiting.empty()) return;
-  double at = s.ready.empty() ? s.waiting.top().at : s.pacer->NextReady(now);
+  const bool ready = s.next || !s.ready.empty();
+  if (!ready && s.waiting.empty()) return;
+  double at = ready ? s.pacer->NextReady(now) : s.waiting.top().at;
   if (!s.waiting.empty()) at = std::min(at, s.waiting.top().at);
   if (at > now + 3600) return;  // only a completion can free a slot: it pumps
   // Waiting for tokens: wake at most every kPumpInterval and send what accumulated, rather than
@@ -144,14 +149,19 @@ void pump(Self* self) {
     s.waiting.pop();
   }
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  while (!s.ready.empty() && s.pacer->TryAcquire(now)) {
-    Work w = std::move(s.ready.front());
-    s.ready.pop_front();
-    providers::HttpRequest req;
-    if (!prepare(self, w, &req)) {
-      s.pacer->OnPermanent(now);
-      continue;
+  for (;;) {
+    if (!s.next) {
+      if (s.ready.empty()) break;
+      Work w = std::move(s.ready.front());
+      s.ready.pop_front();
+      providers::HttpRequest req;
+      if (!prepare(self, w, &req)) continue;
+      s.next.emplace(std::move(w), std::move(req));
     }
+    if (!s.pacer->TryAcquire(now)) break;
+    Work w = std::move(s.next->first);
+    providers::HttpRequest req = std::move(s.next->second);
+    s.next.reset();
     const uint64_t slot = s.next_slot++;
     s.in_flight.emplace(slot, std::move(w));
     ++s.report.delta.requests;
@@ -176,6 +186,8 @@ void give_up(Self* self, const std::string& why) {
     s.ready.push_back(std::move(const_cast<Waiting&>(s.waiting.top()).work));
     s.waiting.pop();
   }
+  if (s.next) finish(self, s.next->first.item, ItemState::dead_letter, why);
+  s.next.reset();
   for (auto& w : s.ready) finish(self, w.item, ItemState::dead_letter, why);
   s.ready.clear();
 }

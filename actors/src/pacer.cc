@@ -65,13 +65,14 @@ void Pacer::OnSuccess(double now) {
   open_until_ = 0;
   probing_ = false;
   cooldown_ = c_.breaker_cooldown_s;
-  window_ = std::min<double>(c_.max_concurrency, window_ + 1.0 / window_);
+  window_ = std::min<double>(c_.max_concurrency, window_ + (slow_start_ ? 1.0 : 1.0 / window_));
 }
 
 void Pacer::OnPermanent(double now) { OnSuccess(now); }
 
 void Pacer::OnRateLimited(double now, const providers::RateSignal& s) {
   Release();
+  slow_start_ = false;
   window_ = std::max(1.0, window_ / 2);
   double wait = 0;
   if (s.retry_after) wait = *s.retry_after;
@@ -101,6 +102,7 @@ void Pacer::Observe(double now, const providers::RateSignal& s) {
 
 void Pacer::OnTransientFailure(double now) {
   Release();
+  slow_start_ = false;
   probing_ = false;
   if (++failures_ >= c_.breaker_threshold) {
     open_until_ = now + cooldown_;

@@ -56,6 +56,31 @@ TEST(Pacer, WindowBoundsConcurrencyAndGrowsAdditively) {
   EXPECT_LE(p.window(), 16.0);
 }
 
+TEST(Pacer, WindowDoublesPerRoundTripUntilTheFirstLimitThenGrowsByOnePerWindow) {
+  PacerConfig c = config(0, 1000);  // unlimited rate
+  c.initial_window = 4;
+  Pacer p(c);
+  // Round trips: take the whole window, then complete it. Slow start: 4 → 8 → 16 → 32.
+  auto round_trip = [&] {
+    const int n = static_cast<int>(p.window());
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(p.TryAcquire(0));
+    EXPECT_FALSE(p.TryAcquire(0));
+    for (int i = 0; i < n; ++i) p.OnSuccess(0);
+  };
+  for (double expect : {8.0, 16.0, 32.0}) {
+    round_trip();
+    EXPECT_DOUBLE_EQ(p.window(), expect);
+  }
+  ASSERT_TRUE(p.TryAcquire(0));
+  providers::RateSignal s;
+  s.limited = true;
+  s.retry_after = 0;
+  p.OnRateLimited(0, s);  // halves, and ends slow start
+  EXPECT_DOUBLE_EQ(p.window(), 16.0);
+  round_trip();
+  EXPECT_NEAR(p.window(), 17.0, 0.05);  // +1/window per success: about one per round trip
+}
+
 TEST(Pacer, RetryAfterPausesUntilItExpires) {
   Pacer p(config(1000, 8));
   ASSERT_TRUE(p.TryAcquire(10.0));

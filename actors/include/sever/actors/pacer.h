@@ -12,7 +12,7 @@ namespace sever::actors {
 
 struct PacerConfig {
   double rate_per_s = 10;       // requests per second the provider allows; <= 0: unlimited
-  double headroom = 0.97;       // pace at this share of the rate, under the provider's limit
+  double headroom = 0.99;       // pace at this share of the rate, under the provider's limit
   double burst_seconds = 0.2;   // bucket capacity, in seconds of rate …
   /// … and at least this many tokens: a slow provider's dispatcher woken a little late (a busy
   /// scheduler) keeps the tokens it earned instead of losing what overflowed a 1-token bucket.
@@ -40,7 +40,10 @@ class Pacer {
   double NextReady(double now);
 
   /// Completions: each frees the slot its request held.
-  void OnSuccess(double now);                   // additive increase; closes the breaker
+  /// Window growth: +1 per success (doubling per round trip) until the first "too many
+  /// requests" or transient failure, then +1/window (additive increase), as TCP does. A
+  /// window that starts small must not hold a fast provider back while it grows.
+  void OnSuccess(double now);                   // window increase; closes the breaker
   void OnRateLimited(double now, const providers::RateSignal& s);  // slows; pauses
   void OnTransientFailure(double now);          // 5xx, timeout, reset: counts to the breaker
   void OnPermanent(double now);                 // a definite answer that is not a success
@@ -78,6 +81,7 @@ class Pacer {
   double open_until_ = 0;
   double cooldown_;
   bool probing_ = false;
+  bool slow_start_ = true;  // until the first sign of a limit
   /// splitmix64: 8 bytes of state, where mt19937_64 would take 2.5 KB in every dispatcher.
   struct Rng {
     using result_type = uint64_t;
