@@ -22,6 +22,7 @@
 // is done.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -61,6 +62,7 @@ struct Flags {
   double write_rate = 500;   // upserts per second
   size_t workers = std::max(1u, std::thread::hardware_concurrency());
   uint64_t sample = 20'000;  // credentials the load picks from
+  int repeat = 3;  // ceiling and in-process runs, alternated; medians reported
   std::string format = "table";
 };
 
@@ -400,7 +402,7 @@ void run_bench(const Flags& f) {
   r["store"] = build_store(f, dir, data);
   std::vector<Target> any, hot;
   sample_targets(data, f.sample, f.seed, &any, &hot);
-  auto clones = clone_store(data, dir, 5);
+  auto clones = clone_store(data, dir, 3 + 2 * static_cast<size_t>(f.repeat));
 
   auto naive = [&](Store& s, JobSpec&) { return naive_reseal(s, f.workers); };
   auto sever = [&](Store& s, JobSpec& job) {
@@ -409,13 +411,28 @@ void run_bench(const Flags& f) {
     auto p = need(actors::run_rotation(s, job, o, nullptr), "rotation");
     return p.resealed_run;
   };
-  Scenario ceiling = run_scenario(clones[0], f, nullptr, nullptr, naive);
+  // The ceiling and sever alone, alternated `repeat` times (this VM's speed drifts between
+  // runs): medians, and each pair's ratio.
+  std::vector<Scenario> ceilings, alones;
+  json pair_ratios = json::array();
+  size_t next = 0;
+  for (int i = 0; i < f.repeat; ++i) {
+    ceilings.push_back(run_scenario(clones[next++], f, nullptr, nullptr, naive));
+    alones.push_back(run_scenario(clones[next++], f, nullptr, nullptr, sever));
+    pair_ratios.push_back(ceilings.back().seconds / alones.back().seconds);
+  }
+  auto median = [](std::vector<Scenario> v) {
+    std::sort(v.begin(), v.end(), [](const Scenario& a, const Scenario& b) { return a.seconds < b.seconds; });
+    return v[v.size() / 2];
+  };
+  const Scenario ceiling = median(ceilings);
   const double ceiling_rate = ceiling.resealed / ceiling.seconds;
   r["naive_ceiling"] = to_json(ceiling, 0);
-  r["sever_alone"] = to_json(run_scenario(clones[1], f, nullptr, nullptr, sever), ceiling_rate);
-  r["sever_cli"] = to_json(run_cli(clones[4], f), ceiling_rate);
-  r["sever_under_load"] = to_json(run_scenario(clones[2], f, &any, &hot, sever), ceiling_rate);
-  r["naive_under_load"] = to_json(run_scenario(clones[3], f, &any, &hot, naive), ceiling_rate);
+  r["sever_alone"] = to_json(median(alones), ceiling_rate);
+  r["sever_alone"]["pair_ratios"] = pair_ratios;
+  r["sever_cli"] = to_json(run_cli(clones[next++], f), ceiling_rate);
+  r["sever_under_load"] = to_json(run_scenario(clones[next++], f, &any, &hot, sever), ceiling_rate);
+  r["naive_under_load"] = to_json(run_scenario(clones[next++], f, &any, &hot, naive), ceiling_rate);
   if (f.dir.empty()) fs::remove_all(dir);
 
   if (f.format == "json") {
@@ -428,8 +445,12 @@ void run_bench(const Flags& f) {
               r["store"]["credentials"].get<unsigned long long>(),
               r["store"]["tenants"].get<unsigned long long>(),
               r["store"]["import_seconds"].get<double>(), f.workers, f.read_rate, f.write_rate);
+  std::printf("ceiling and in-process rotation: median of %d alternated runs each\n", f.repeat);
   print_line("naive re-seal (ceiling, unsafe):", r["naive_ceiling"]);
   print_line("sever rotation (in process):", r["sever_alone"]);
+  std::printf("%-34s pairs:", "");
+  for (const auto& x : r["sever_alone"]["pair_ratios"]) std::printf(" %.2fx", x.get<double>());
+  std::printf("\n");
   print_line("sever rotate dek --all (CLI):", r["sever_cli"]);
   print_line("sever rotate dek --all + load:", r["sever_under_load"]);
   print_line("naive re-seal + load:", r["naive_under_load"]);
@@ -451,6 +472,8 @@ void add_bench_rotate_command(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("--sample", f->sample, "credentials the load picks from (default 20,000)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--repeat", f->repeat, "alternated runs of the ceiling and of the rotation alone (default 3)")
+      ->check(CLI::Range(1, 15));
   cmd->add_option("--dir", f->dir, "work directory, kept afterwards (default: a temporary one)");
   cmd->add_option("--format", f->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->callback([f] { run_bench(*f); });
