@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config git
           libcaf-dev librocksdb-dev libcurl4-openssl-dev libssl-dev libspdlog-dev libgtest-dev
-          libcli11-dev nlohmann-json3-dev libsimdjson-dev libp11-kit-dev softhsm2
+          libcli11-dev nlohmann-json3-dev libsimdjson-dev libp11-kit-dev libjemalloc-dev softhsm2
           openssl curl)
 missing=()
 for p in "${packages[@]}"; do

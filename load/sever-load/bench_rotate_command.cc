@@ -1,5 +1,5 @@
 // `sever-load bench-rotate --count N [--dir DIR] [--seed S] [--read-rate R] [--write-rate W]
-//                           [--workers K] [--format table|json]`
+//                           [--workers K] [--repeat N] [--format table|json]`
 //
 // The rotation benchmark of issue 4, every figure measured in one run on this machine:
 //   1. a store of N generated credentials (the generator, then import_jsonl: `sever import`'s
