@@ -196,16 +196,19 @@ double curl_cli(int port, uint64_t n, const fs::path& work) {
   return c.seconds;
 }
 
+// Adapters the fake provider serves under a path of their own; every other tool goes through
+// its generic RFC 7009 endpoint (and shares that path's limit).
+const std::set<std::string> kOwnPath = {"github", "google", "slack", "salesforce", "hubspot",
+                                        "dropbox", "zoom", "discord", "x", "sentry", "vercel",
+                                        "linear", "asana", "notion", "box"};
+
 // Every tool the store holds → an adapter on the fake provider.
 json providers_file(const json& tools, int port, const json& rates) {
-  static const std::set<std::string> own = {"github", "google", "slack", "salesforce", "hubspot",
-                                            "dropbox", "zoom", "discord", "x", "sentry", "vercel",
-                                            "linear", "asana", "notion", "box"};
   json p = json::object();
   for (const auto& [tool, adapter] : tools.items()) {
     std::string a = adapter.get<std::string>();
     json e;
-    if (own.count(a)) {
+    if (kOwnPath.count(a)) {
       e = {{"adapter", a}, {"base_url", "http://127.0.0.1:" + std::to_string(port) + "/" + a}};
     } else {
       e = {{"adapter", "rfc7009"}, {"endpoint", "http://127.0.0.1:" + std::to_string(port) + "/rfc7009/" + tool}};
@@ -360,10 +363,7 @@ void run_bench(const Flags& f) {
     std::map<std::string, double> per_adapter;
     for (const auto& [tool, a] : tools.items()) {
       std::string adapter = a.get<std::string>();
-      static const std::set<std::string> own = {"github", "google", "slack", "salesforce", "hubspot",
-                                                "dropbox", "zoom", "discord", "x", "sentry",
-                                                "vercel", "linear", "asana", "notion", "box"};
-      per_adapter[own.count(adapter) ? adapter : "rfc7009"] += rates[tool].get<double>();
+      per_adapter[kOwnPath.count(adapter) ? adapter : "rfc7009"] += rates[tool].get<double>();
     }
     for (const auto& [adapter, r] : per_adapter) {
       // Two seconds of burst: the sustained rate binds. (A 0.2 s bucket hits "remaining 0"
