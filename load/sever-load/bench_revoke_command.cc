@@ -6,9 +6,10 @@
 //      under it, the others through the generic RFC 7009 adapter;
 //   3. `sever revoke --all --yes` against it with no limits: wall time, requests/s, peak RSS,
 //      and the freeze time the CLI reports;
-//   4. beside it, the ceiling of the HTTP library: a bare libcurl-multi loop sending the same
-//      number of RFC 7009 requests with 256 in flight; and `curl --parallel --parallel-max 64`
-//      (what an engineer would script) over a sample of them;
+//   4. beside it, the ceiling of the HTTP library: a bare libcurl-multi loop sending the very
+//      requests sever sends (each adapter's, built from the same generated credentials and
+//      providers file) with 256 in flight; and `curl --parallel --parallel-max 64` (what an
+//      engineer would script) over a sample of RFC 7009 requests;
 //   5. with --limited-seconds T: a fresh store, every provider limited (in the fake, and in the
 //      providers file) to its share of N/T requests per second: wall time against the ideal T,
 //      and the share of requests answered 429.
@@ -33,6 +34,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "same_requests.h"
+#include "sever/store/time.h"
 
 namespace sever::load::cli {
 namespace {
@@ -142,25 +145,37 @@ class Fake {
   int port_ = 0;
 };
 
-// A bare libcurl multi loop: n POSTs of a form token with `parallel` in flight, connections
-// reused. The HTTP library's ceiling on this machine.
-double bare_curl_multi(int port, uint64_t n, int parallel) {
+// A bare libcurl multi loop: sever's own requests (see same_requests.h) with `parallel` in
+// flight, each easy handle reused as is and connections kept. The HTTP library's ceiling on this
+// machine for the work sever does on the wire.
+double bare_curl_multi(const std::vector<providers::HttpRequest>& requests, int parallel) {
   CURLM* m = curl_multi_init();
   curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(parallel));
-  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/rfc7009/bare";
-  std::vector<std::string> bodies(parallel);
-  uint64_t started = 0, done = 0;
+  std::vector<curl_slist*> headers(parallel, nullptr);
+  size_t started = 0, done = 0;
   auto add = [&](CURL* e, size_t slot) {
-    bodies[slot] = "token=bare-" + std::to_string(started++) + "&token_type_hint=access_token";
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, bodies[slot].c_str());
+    const providers::HttpRequest& r = requests[started++];
+    curl_slist_free_all(headers[slot]);
+    headers[slot] = curl_slist_append(nullptr, "Expect:");
+    for (const auto& [name, value] : r.headers) {
+      headers[slot] = curl_slist_append(headers[slot], (name + ": " + value).c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers[slot]);
+    if (r.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method == "POST" ? nullptr : r.method.c_str());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.body.size()));
+    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
     curl_easy_setopt(e, CURLOPT_PRIVATE, reinterpret_cast<void*>(slot));
     curl_multi_add_handle(m, e);
   };
   auto t0 = Clock::now();
-  for (int i = 0; i < parallel && started < n; ++i) add(curl_easy_init(), i);
-  while (done < n) {
+  for (int i = 0; i < parallel && started < requests.size(); ++i) add(curl_easy_init(), i);
+  while (done < requests.size()) {
     int running = 0;
     curl_multi_perform(m, &running);
     int left = 0;
@@ -171,12 +186,13 @@ double bare_curl_multi(int port, uint64_t n, int parallel) {
       curl_easy_getinfo(e, CURLINFO_PRIVATE, &slot);
       curl_multi_remove_handle(m, e);
       ++done;
-      if (started < n) add(e, reinterpret_cast<size_t>(slot));
+      if (started < requests.size()) add(e, reinterpret_cast<size_t>(slot));
       else curl_easy_cleanup(e);
     }
-    if (done < n) curl_multi_poll(m, nullptr, 0, 100, nullptr);
+    if (done < requests.size()) curl_multi_poll(m, nullptr, 0, 100, nullptr);
   }
   double secs = since(t0);
+  for (curl_slist* h : headers) curl_slist_free_all(h);
   curl_multi_cleanup(m);
   return secs;
 }
@@ -228,6 +244,7 @@ json providers_file(const json& tools, int port, const json& rates) {
 struct Setup {
   fs::path work, data;
   std::string sever, load, fake;
+  int64_t now_unix = 0;  // what the credentials were generated against
 };
 
 void make_store(const Setup& s, uint64_t count) {
@@ -235,7 +252,8 @@ void make_store(const Setup& s, uint64_t count) {
   fs::remove(s.data.string() + ".key");
   if (run({s.sever, "--data", s.data.string(), "init"}, s.work).code != 0) fail("sever init failed");
   const fs::path jsonl = s.work / "creds.jsonl";
-  if (run({s.load, "gen", "--count", std::to_string(count), "--seed", "1", "--out", jsonl.string()}, s.work).code != 0) {
+  if (run({s.load, "gen", "--count", std::to_string(count), "--seed", "1", "--now",
+           format_rfc3339(s.now_unix), "--out", jsonl.string()}, s.work).code != 0) {
     fail("sever-load gen failed");
   }
   auto imp = run({s.sever, "--data", s.data.string(), "import", jsonl.string()}, s.work);
@@ -300,8 +318,15 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
     json cfg = {{"seed", 1}};
     std::ofstream(s.work / "fake.json") << cfg.dump();
     Fake fake(s.fake, s.work / "fake.json", s.work);
-    double bare = bare_curl_multi(fake.port(), requests, 256);
-    out["bare_curl_multi"] = {{"requests", requests}, {"seconds", bare}, {"requests_per_s", requests / bare}};
+    GenOptions gen;
+    gen.count = f.count;
+    gen.seed = 1;
+    gen.now_unix = s.now_unix;
+    auto same = same_requests(gen, providers_file(tools, fake.port(), json::object()).dump());
+    if (!same.ok()) fail("building sever's requests: " + same.status().ToString());
+    double bare = bare_curl_multi(*same, 256);
+    const uint64_t n = same->size();
+    out["bare_curl_multi"] = {{"requests", n}, {"seconds", bare}, {"requests_per_s", n / bare}};
     if (access("/usr/bin/curl", X_OK) == 0) {
       double cli = curl_cli(fake.port(), f.curl_cli_sample, s.work);
       out["curl_parallel_64"] = {{"requests", f.curl_cli_sample}, {"seconds", cli},
@@ -321,7 +346,8 @@ void print_unlimited(const json& out, const Flags& f) {
   std::printf("freeze of --all on %llu credentials: %.2f ms\n", (unsigned long long)f.count,
               u["freeze_all_ms"].get<double>());
   const auto& b = out["bare_curl_multi"];
-  std::printf("bare libcurl multi (256 in flight): %.2f s = %.0f req/s\n", b["seconds"].get<double>(),
+  std::printf("bare libcurl multi over the same requests (256 in flight): %llu in %.2f s = %.0f req/s\n",
+              (unsigned long long)b["requests"].get<uint64_t>(), b["seconds"].get<double>(),
               b["requests_per_s"].get<double>());
   if (out.contains("curl_parallel_64")) {
     const auto& c = out["curl_parallel_64"];
@@ -341,6 +367,7 @@ void run_bench(const Flags& f) {
   s.sever = (bin / "sever").string();
   s.load = (bin / "sever-load").string();
   s.fake = (bin / "sever-fake-provider").string();
+  s.now_unix = start_of_utc_day(now_unix());
   setenv("SEVER_BENCH_SECRET", "bench-secret", 1);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   json out = {{"count", f.count}};
