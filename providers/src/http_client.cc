@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -106,7 +107,6 @@ struct Pending {
 /// An easy handle from the pool and the transfer it currently runs.
 struct Transfer {
   CURL* easy = nullptr;
-  CURLU* url = nullptr;          // the parsed URL libcurl uses (CURLOPT_CURLU): parsed once
   std::unique_ptr<Pending> job;  // kept alive until completion: POSTFIELDS points into it
   HttpResponse response;
   curl_slist* headers = nullptr;
@@ -117,7 +117,6 @@ struct Transfer {
   ~Transfer() {
     ReleaseHeaders();
     if (easy != nullptr) curl_easy_cleanup(easy);
-    if (url != nullptr) curl_url_cleanup(url);
   }
 
   /// Zeroizes the header strings libcurl was given, then frees them.
@@ -334,52 +333,79 @@ class HttpClient::Impl {
     }
     Transfer* t = free_.back();
     free_.pop_back();
-    if (t->easy == nullptr) t->easy = curl_easy_init();
-    if (t->url == nullptr) t->url = curl_url();
+    if (t->easy == nullptr) {
+      t->easy = curl_easy_init();
+      if (t->easy != nullptr && ConfigureOnce(*t) != CURLE_OK) {
+        curl_easy_cleanup(t->easy);
+        t->easy = nullptr;
+      }
+    }
     return t;
   }
 
-  /// Parses the URL as libcurl will use it; returns why it may not go out, or "".
-  /// is_allowed_url reads the text; this checks the host libcurl would connect to, so
-  /// "http://127.0.0.1:80@example.com/" (user info, then a remote host) is refused too.
-  static std::string CheckUrl(Transfer& t) {
-    if (curl_url_set(t.url, CURLUPART_URL, t.job->request.url.c_str(), 0) != CURLUE_OK) {
-      return "refused: malformed URL";
+  /// Returns "" when the URL may go out, or why not. is_allowed_url reads the text; this checks
+  /// the host libcurl would connect to, parsed as libcurl parses it, so
+  /// "http://127.0.0.1:80@example.com/" (user info, then a remote host) is refused too. The
+  /// verdict is kept per origin ("scheme://host:port" up to the path) when the origin holds
+  /// nothing but host and port characters: such an origin names the same host in every URL.
+  std::string CheckUrl(const std::string& url) {
+    const size_t start = url.find("://");
+    size_t end = start == std::string::npos ? 0 : url.find('/', start + 3);
+    std::string_view origin;
+    if (end != std::string::npos && end > start + 3) {
+      origin = std::string_view(url).substr(0, end);
+      static constexpr std::string_view kPlain =
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+      if (origin.substr(start + 3).find_first_not_of(kPlain) != std::string_view::npos) origin = {};
     }
-    char* scheme = nullptr;
-    char* host = nullptr;
-    curl_url_get(t.url, CURLUPART_SCHEME, &scheme, 0);
-    curl_url_get(t.url, CURLUPART_HOST, &host, 0);
-    bool ok = scheme != nullptr && host != nullptr &&
-              (std::strcmp(scheme, "https") == 0 ||
-               (std::strcmp(scheme, "http") == 0 && LoopbackHost(host)));
-    curl_free(scheme);
-    curl_free(host);
-    return ok ? "" : kRefusedUrl;
+    if (!origin.empty()) {
+      if (auto it = origins_.find(origin); it != origins_.end()) return it->second;
+    }
+    std::string verdict = ParseAndCheck(url);
+    if (!origin.empty() && origins_.size() < kMaxOrigins) origins_.emplace(origin, verdict);
+    return verdict;
+  }
+
+  static std::string ParseAndCheck(const std::string& url) {
+    CURLU* u = curl_url();
+    if (u == nullptr) return "request setup failed: out of memory";
+    std::string verdict = kRefusedUrl;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+      verdict = "refused: malformed URL";
+    } else {
+      char* scheme = nullptr;
+      char* host = nullptr;
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+      curl_url_get(u, CURLUPART_HOST, &host, 0);
+      if (scheme != nullptr && host != nullptr &&
+          (std::strcmp(scheme, "https") == 0 ||
+           (std::strcmp(scheme, "http") == 0 && LoopbackHost(host)))) {
+        verdict.clear();
+      }
+      curl_free(scheme);
+      curl_free(host);
+    }
+    curl_url_cleanup(u);
+    return verdict;
   }
 
   /// Sets every option of the transfer; returns why it cannot go out, or "".
   std::string Setup(Transfer& t) {
-    if (t.easy == nullptr || t.url == nullptr) return "request setup failed: out of memory";
-    std::string refused = CheckUrl(t);
+    if (t.easy == nullptr) return "request setup failed: out of memory";
+    std::string refused = CheckUrl(t.job->request.url);
     if (!refused.empty()) return refused;
     CURLcode rc = Configure(t);
     if (rc != CURLE_OK) return std::string("request setup failed: ") + curl_easy_strerror(rc);
     return "";
   }
 
-  /// Sets every option of the easy handle; returns the first failure.
-  CURLcode Configure(Transfer& t) {
+  /// Sets the options every transfer of this handle shares, once per easy handle.
+  CURLcode ConfigureOnce(Transfer& t) {
     CURL* e = t.easy;
-    curl_easy_reset(e);  // the connection cache lives in the multi handle and survives
-    HttpRequest& r = t.job->request;
-    long timeout = t.job->timeout_ms > 0 ? t.job->timeout_ms : options_.default_timeout_ms;
-    bool https = r.url.starts_with("https://");
     CURLcode rc = CURLE_OK;
     auto set = [&](CURLoption opt, auto value) {
       if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, value);
     };
-    set(CURLOPT_CURLU, t.url);
     set(CURLOPT_PRIVATE, static_cast<void*>(&t));
     set(CURLOPT_NOSIGNAL, 1L);
     set(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -389,15 +415,6 @@ class HttpClient::Impl {
     set(CURLOPT_SSL_VERIFYHOST, 2L);
     set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
     if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
-    if (https) {
-      set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-      set(CURLOPT_PIPEWAIT, 1L);  // prefer multiplexing on one h2 connection to opening more
-    } else {
-      set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-      set(CURLOPT_PROXY, "");  // plaintext never leaves the host through a proxy
-    }
-    set(CURLOPT_CONNECTTIMEOUT_MS, std::min(options_.connect_timeout_ms, timeout));
-    set(CURLOPT_TIMEOUT_MS, timeout);
     set(CURLOPT_TCP_KEEPALIVE, 1L);
     set(CURLOPT_TCP_KEEPIDLE, 30L);
     set(CURLOPT_TCP_KEEPINTVL, 15L);
@@ -407,7 +424,39 @@ class HttpClient::Impl {
     set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
     set(CURLOPT_HEADERFUNCTION, &OnHeader);
     set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
+    return rc;
+  }
 
+  /// Sets the options of this request on a handle ConfigureOnce prepared; returns the first
+  /// failure. Every option a request may set is set again here (to its default when unused),
+  /// so nothing of the handle's previous request carries over.
+  CURLcode Configure(Transfer& t) {
+    CURL* e = t.easy;
+    HttpRequest& r = t.job->request;
+    long timeout = t.job->timeout_ms > 0 ? t.job->timeout_ms : options_.default_timeout_ms;
+    bool https = r.url.starts_with("https://");
+    CURLcode rc = CURLE_OK;
+    auto set = [&](CURLoption opt, auto value) {
+      if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, value);
+    };
+    set(CURLOPT_URL, r.url.c_str());
+    if (https) {
+      set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+      set(CURLOPT_PIPEWAIT, 1L);  // prefer multiplexing on one h2 connection to opening more
+      set(CURLOPT_PROXY, static_cast<const char*>(nullptr));  // the *_proxy environment
+    } else {
+      set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+      set(CURLOPT_PIPEWAIT, 0L);
+      set(CURLOPT_PROXY, "");  // plaintext never leaves the host through a proxy
+    }
+    set(CURLOPT_CONNECTTIMEOUT_MS, std::min(options_.connect_timeout_ms, timeout));
+    set(CURLOPT_TIMEOUT_MS, timeout);
+    // The method: back to a plain GET without a body first, then this request's.
+    set(CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
+    set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+    set(CURLOPT_NOBODY, 0L);
+    set(CURLOPT_HTTPGET, 1L);
     if (r.method == "GET" && r.body.empty()) {
       set(CURLOPT_HTTPGET, 1L);
     } else if (r.method == "HEAD" && r.body.empty()) {
@@ -530,6 +579,13 @@ class HttpClient::Impl {
   std::vector<std::unique_ptr<Transfer>> pool_;   // every easy handle
   std::vector<Transfer*> free_;                   // idle ones
   size_t active_ = 0;                             // in the multi handle
+  static constexpr size_t kMaxOrigins = 1024;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  // origin → CheckUrl's verdict
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> origins_;
 };
 
 Result<std::unique_ptr<HttpClient>> HttpClient::Start(HttpClientOptions options) {

@@ -99,6 +99,20 @@ TEST(HttpClientTest, NonLoopbackHttpIsRefusedWithoutNetwork) {
   EXPECT_EQ(client->in_flight(), 0u);
 }
 
+TEST(HttpClientTest, AnOriginCheckedBeforeLetsNoTrickUrlThrough) {
+  TestServer server;
+  auto client = StartClient();
+  const std::string origin = "http://127.0.0.1:" + std::to_string(server.port());
+  EXPECT_EQ(Fetch(*client, Req("POST", origin + "/ok", "token=x")).status, 200);
+  // The same text up to the '@': user info, then a host that is not loopback.
+  HttpResponse r = Fetch(*client, Req("POST", origin + "@10.1.2.3/revoke", "token=x"));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.transport_error.find("loopback"), std::string::npos) << r.transport_error;
+  r = Fetch(*client, Req("POST", origin + "/ok?again=1", "token=x"));
+  EXPECT_EQ(r.status, 200) << r.transport_error;
+  EXPECT_EQ(server.requests(), 2);
+}
+
 TEST(HttpClientTest, PlainHttpNeverGoesThroughAProxy) {
   TestServer server;
   std::string proxy = "http://127.0.0.1:" + std::to_string(ClosedPort());

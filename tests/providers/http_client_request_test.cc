@@ -114,6 +114,36 @@ TEST(HttpClientTest, DeleteWithAndWithoutBody) {
   EXPECT_EQ(seen[1].header("content-length"), nullptr);
 }
 
+TEST(HttpClientTest, AReusedHandleCarriesNothingOverFromItsLastRequest) {
+  TestServer server;
+  HttpClientOptions options;
+  options.max_in_flight = 1;  // one easy handle serves every request in turn
+  auto client = StartClient(options);
+  struct Step {
+    const char* method;
+    const char* body;
+  };
+  const Step steps[] = {{"POST", "a=1"}, {"GET", ""},      {"DELETE", ""}, {"POST", "b=22"},
+                        {"PUT", "c=333"}, {"DELETE", "{}"}, {"GET", ""},    {"POST", ""}};
+  for (size_t i = 0; i < std::size(steps); ++i) {
+    HttpRequest r = Req(steps[i].method, server.url("/echo/" + std::to_string(i)), steps[i].body);
+    if (i == 0) r.headers.emplace_back("X-Only-First", "yes");
+    HttpResponse resp = Fetch(*client, std::move(r));
+    ASSERT_EQ(resp.transport_error, "") << i;
+    EXPECT_EQ(resp.status, 200) << i;
+  }
+  auto seen = server.seen();
+  ASSERT_EQ(seen.size(), std::size(steps));
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].method, steps[i].method) << i;
+    EXPECT_EQ(seen[i].target, "/echo/" + std::to_string(i)) << i;
+    EXPECT_EQ(seen[i].body, steps[i].body) << i;
+    EXPECT_EQ(seen[i].header("x-only-first") != nullptr, i == 0) << i;
+    const bool has_body = std::string_view(steps[i].body).size() > 0 || steps[i].method == std::string("POST");
+    EXPECT_EQ(seen[i].header("content-length") != nullptr, has_body) << i;
+  }
+}
+
 TEST(HttpClientTest, RedirectIsReturnedNotFollowed) {
   TestServer server;
   auto client = StartClient();
