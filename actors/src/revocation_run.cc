@@ -55,6 +55,7 @@ class Supervisor {
   Result<RunProgress> Run(const std::function<void(const RunProgress&)>& progress) {
     providers::HttpClientOptions ho;
     ho.max_in_flight = options_.max_in_flight;
+    ho.threads = options_.http_threads;
     SEVER_ASSIGN_OR_RETURN(http_, providers::HttpClient::Start(ho));
     writer_ = spawn_store_writer(system_, store_, options_.writer_batch, options_.writer_interval_s,
                                  options_.actor, caf::actor_cast<caf::actor>(self_));

@@ -203,13 +203,15 @@ std::string Describe(CURLcode rc, Transfer& t, bool* timed_out) {
   return text;
 }
 
-}  // namespace
 
-class HttpClient::Impl {
+/// One thread driving one libcurl multi handle: a share of the client's transfers.
+class Lane {
  public:
-  explicit Impl(HttpClientOptions options) : options_(std::move(options)) {}
+  using Callback = HttpClient::Callback;
 
-  ~Impl() {
+  explicit Lane(HttpClientOptions options) : options_(std::move(options)) {}
+
+  ~Lane() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
@@ -586,6 +588,47 @@ class HttpClient::Impl {
   };
   // origin → CheckUrl's verdict
   std::unordered_map<std::string, std::string, Hash, std::equal_to<>> origins_;
+};
+
+}  // namespace
+
+/// The lanes of the client: requests go to them in turn.
+class HttpClient::Impl {
+ public:
+  explicit Impl(const HttpClientOptions& options) {
+    const size_t n = std::clamp<size_t>(options.threads, 1, options.max_in_flight);
+    auto share = [n](long total, size_t i) {  // total split over the lanes; 0 stays "no limit"
+      if (total <= 0) return total;
+      return std::max<long>(1, total / static_cast<long>(n) + (static_cast<long>(i) < total % static_cast<long>(n) ? 1 : 0));
+    };
+    for (size_t i = 0; i < n; ++i) {
+      HttpClientOptions o = options;
+      o.max_in_flight = options.max_in_flight / n + (i < options.max_in_flight % n ? 1 : 0);
+      o.max_host_connections = share(options.max_host_connections, i);
+      o.max_total_connections = share(options.max_total_connections, i);
+      lanes_.push_back(std::make_unique<Lane>(std::move(o)));
+    }
+  }
+
+  Status Init() {
+    for (auto& lane : lanes_) SEVER_RETURN_IF_ERROR(lane->Init());
+    return Status::Ok();
+  }
+
+  void Submit(HttpRequest request, Callback done, long timeout_ms) {
+    const size_t i = next_.fetch_add(1, std::memory_order_relaxed) % lanes_.size();
+    lanes_[i]->Submit(std::move(request), std::move(done), timeout_ms);
+  }
+
+  size_t in_flight() const {
+    size_t n = 0;
+    for (const auto& lane : lanes_) n += lane->in_flight();
+    return n;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::atomic<size_t> next_{0};
 };
 
 Result<std::unique_ptr<HttpClient>> HttpClient::Start(HttpClientOptions options) {

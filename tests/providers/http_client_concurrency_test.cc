@@ -77,6 +77,31 @@ TEST(HttpClientTest, MaxInFlightBoundsConcurrency) {
   EXPECT_LE(server.accepted(), 4);
 }
 
+TEST(HttpClientTest, SeveralThreadsShareTheWorkWithinTheSameBound) {
+  TestServer server;
+  HttpClientOptions options;
+  options.threads = 2;
+  options.max_in_flight = 4;  // two on each thread
+  Collector got(12);
+  auto client = StartClient(options);
+  auto start = Clock::now();
+  for (size_t i = 0; i < 12; ++i) {
+    client->Submit(Req("GET", server.url("/slow?ms=500")), got.For(i));
+  }
+  for (int i = 0; i < 500 && server.requests() < 4; ++i) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(server.requests(), 4);
+  EXPECT_EQ(client->in_flight(), 12u);
+  ASSERT_TRUE(got.WaitFor(12, milliseconds(20000)));
+  EXPECT_GE(Seconds(start), 1.45);  // three rounds of 500 ms
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got.calls(i), 1) << i;
+  for (const auto& r : got.responses()) EXPECT_EQ(r.status, 200) << r.transport_error;
+  EXPECT_EQ(got.thread_count(), 2u) << "each thread ran its share of the callbacks";
+  EXPECT_EQ(client->in_flight(), 0u);
+}
+
 TEST(HttpClientTest, SubmitFromSeveralThreads) {
   TestServer server;
   HttpClientOptions options;

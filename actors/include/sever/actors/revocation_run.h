@@ -50,6 +50,9 @@ struct RunProgress {
 
 struct RunOptions {
   size_t max_in_flight = 256;      // HTTP transfers at once, all providers together
+  /// HTTP client threads (libcurl multi handles). One was the bottleneck on 2 cores: a 600k
+  /// revoke took 24.7-33.5 s with one against 23.6-25.1 s with two, in alternated runs.
+  size_t http_threads = 2;
   /// CAF scheduler threads. Half the cores: the curl thread and the store writer need the rest
   /// (on 2 cores, 1 thread measured 22.9k req/s against 15.6k with 2: fewer cross-thread
   /// wake-ups).

@@ -22,9 +22,12 @@ struct HttpClientOptions {
   std::string ca_file;                   // PEM bundle to trust; empty: the system trust store
   size_t max_response_body = 1 << 20;    // a longer body fails the transfer
   std::string user_agent = "sever/0.1";  // sent unless the request has its own User-Agent
+  /// Threads, each with its own libcurl multi handle and a share of max_in_flight and of the
+  /// connection limits; requests go to them in turn. One thread is the HTTP ceiling of a core.
+  size_t threads = 1;
 };
 
-/// Runs HttpRequests on a libcurl multi handle owned by one thread.
+/// Runs HttpRequests on libcurl multi handles, each owned by one thread (options.threads).
 ///
 /// TLS peer and host verification are always on. Plain http is refused unless the host is
 /// loopback (is_allowed_url); http requests never go through a proxy, https ones honour the
@@ -34,15 +37,15 @@ struct HttpClientOptions {
 /// refused", "client stopped", or libcurl's description.
 class HttpClient {
  public:
-  /// Receives the response. Runs on the client's thread and must be quick (e.g. an anon_send
-  /// to an actor); it may call Submit, but must not destroy the client.
+  /// Receives the response. Runs on one of the client's threads and must be quick (e.g. an
+  /// anon_send to an actor); it may call Submit, but must not destroy the client.
   using Callback = std::function<void(HttpResponse)>;
 
   /// Returns a running client, or invalid_argument for unusable options (zero max_in_flight,
   /// unreadable ca_file), or internal when libcurl cannot be set up.
   static Result<std::unique_ptr<HttpClient>> Start(HttpClientOptions options);
 
-  /// Stops the thread: every transfer still running or queued gets its callback once, with
+  /// Stops the threads: every transfer still running or queued gets its callback once, with
   /// transport_error "client stopped". Does not wait for the network.
   ~HttpClient();
 
