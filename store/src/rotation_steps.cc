@@ -77,8 +77,9 @@ class ResealBatch {
     if (primary == 0) return true;  // no DEK, so nothing sealed
     std::optional<detail::TenantSealer> sealer;
     const std::string prefix = schema::prefix(tenant);
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(schema::kCreds)));
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // a pass over every record: keep the foreground's blocks cached
+    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(schema::kCreds)));
     it->Seek(prefix + shard_.cursor);
     if (!shard_.cursor.empty() && it->Valid() && it->key() == prefix + shard_.cursor) it->Next();
     uint64_t seals = 0;
