@@ -18,191 +18,24 @@
 #include <utility>
 #include <vector>
 
+#include "http_transfer.h"
+
 namespace sever::providers {
 namespace {
-
-constexpr const char* kStopped = "client stopped";
-constexpr const char* kRefusedUrl =
-    "refused: plain http is allowed only to loopback hosts; use https";
-
-/// Returns the result of curl_global_init, called once per process.
-CURLcode GlobalInit() {
-  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  return rc;
-}
-
-/// Zeroizes the whole buffer of a string, including bytes a move left behind in its
-/// short-string storage (its size() is then 0, so cleanse() alone would miss them).
-void ScrubBuffer(std::string& s) {
-  s.resize(s.capacity());
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
-
-/// Zeroizes what a move out of `r` may have left behind.
-void ScrubMovedFrom(HttpRequest& r) {
-  ScrubBuffer(r.url);  // a query string may carry a token
-  ScrubBuffer(r.body);
-  for (auto& [name, value] : r.headers) ScrubBuffer(value);
-}
-
-/// Returns true iff the method is a plain token of upper-case letters.
-bool ValidMethod(std::string_view m) {
-  if (m.empty() || m.size() > 16) return false;
-  for (char c : m) {
-    if (c < 'A' || c > 'Z') return false;
-  }
-  return true;
-}
-
-/// Returns true iff no header could smuggle another header or request line.
-bool ValidHeaders(const HttpRequest& r) {
-  for (const auto& [name, value] : r.headers) {
-    static constexpr std::string_view kBadInName(":\r\n \t\0", 6);
-    static constexpr std::string_view kBadInValue("\r\n\0", 3);
-    if (name.empty() || name.find_first_of(kBadInName) != std::string::npos) return false;
-    if (value.find_first_of(kBadInValue) != std::string::npos) return false;
-  }
-  return true;
-}
-
-/// Returns true iff libcurl's parsed host is loopback: localhost, [::1] or 127.x.y.z.
-bool LoopbackHost(std::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  if (!host.starts_with("127.")) return false;
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') {
-      ++dots;
-    } else if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return dots == 3;
-}
-
-HttpResponse Failure(std::string why) {
-  HttpResponse r;
-  r.transport_error = std::move(why);
-  return r;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-/// One submitted request with its callback; allocated once in Submit and moved by pointer
-/// after that, so the secrets in the request are never copied.
-struct Pending {
-  HttpRequest request;
-  HttpClient::Callback done;
-  long timeout_ms = 0;
-};
-
-/// An easy handle from the pool and the transfer it currently runs.
-struct Transfer {
-  CURL* easy = nullptr;
-  std::unique_ptr<Pending> job;  // kept alive until completion: POSTFIELDS points into it
-  HttpResponse response;
-  curl_slist* headers = nullptr;
-  size_t max_body = 0;
-  bool body_too_large = false;
-  char error[CURL_ERROR_SIZE] = {};
-
-  ~Transfer() {
-    ReleaseHeaders();
-    if (easy != nullptr) curl_easy_cleanup(easy);
-  }
-
-  /// Zeroizes the header strings libcurl was given, then frees them.
-  void ReleaseHeaders() {
-    for (curl_slist* n = headers; n != nullptr; n = n->next) {
-      OPENSSL_cleanse(n->data, std::strlen(n->data));
-    }
-    curl_slist_free_all(headers);
-    headers = nullptr;
-  }
-};
-
-size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t len = size * n;
-  if (t->response.body.size() + len > t->max_body) {
-    t->body_too_large = true;
-    return 0;  // != len: libcurl aborts with CURLE_WRITE_ERROR
-  }
-  t->response.body.append(data, len);
-  return len;
-}
-
-size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t len = size * n;
-  std::string_view line(data, len);
-  auto& headers = t->response.headers;
-  if (line.starts_with("HTTP/")) {
-    headers.clear();  // a new status line (after a 1xx): keep only the final response's
-    return len;
-  }
-  if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
-    std::string_view more = Trim(line);  // obsolete line folding
-    if (!headers.empty() && !more.empty()) {
-      headers.back().second.push_back(' ');
-      headers.back().second.append(more);
-    }
-    return len;
-  }
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return len;  // blank line or junk
-  std::string name(line.substr(0, colon));
-  for (char& c : name) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  headers.emplace_back(std::move(name), std::string(Trim(line.substr(colon + 1))));
-  return len;
-}
-
-/// Returns the transport_error text for a failed transfer, and sets timed_out.
-std::string Describe(CURLcode rc, Transfer& t, bool* timed_out) {
-  long os_errno = 0;
-  curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
-  switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-      *timed_out = true;
-      return "timeout";
-    case CURLE_COULDNT_CONNECT:
-      if (os_errno == ECONNREFUSED) return "connection refused";
-      break;
-    case CURLE_GOT_NOTHING:  // the server closed the connection without answering
-      return "connection reset";
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-      if (os_errno == ECONNRESET || os_errno == EPIPE || os_errno == ECONNABORTED) {
-        return "connection reset";
-      }
-      break;
-    case CURLE_WRITE_ERROR:
-      if (t.body_too_large) {
-        return "response body exceeds " + std::to_string(t.max_body) + " bytes";
-      }
-      break;
-    default:
-      break;
-  }
-  // The error buffer names host and port at most, never the path or query of the URL.
-  std::string text = curl_easy_strerror(rc);
-  if (t.error[0] != '\0') {
-    text += ": ";
-    text += t.error;
-  }
-  return text;
-}
-
+using detail::Describe;
+using detail::Failure;
+using detail::GlobalInit;
+using detail::kRefusedUrl;
+using detail::kStopped;
+using detail::LoopbackHost;
+using detail::OnBody;
+using detail::OnHeader;
+using detail::Pending;
+using detail::ScrubBuffer;
+using detail::ScrubMovedFrom;
+using detail::Transfer;
+using detail::ValidHeaders;
+using detail::ValidMethod;
 
 /// One thread driving one libcurl multi handle: a share of the client's transfers.
 class Lane {
