@@ -430,13 +430,15 @@ class HttpClient::Impl {
  public:
   explicit Impl(const HttpClientOptions& options) {
     const size_t n = std::clamp<size_t>(options.threads, 1, options.max_in_flight);
-    auto share = [n](long total, size_t i) {  // total split over the lanes; 0 stays "no limit"
+    // Lane i's share of a total split over n lanes (at least 1); 0 stays "no limit".
+    auto share = [n](long total, size_t i) {
       if (total <= 0) return total;
-      return std::max<long>(1, total / static_cast<long>(n) + (static_cast<long>(i) < total % static_cast<long>(n) ? 1 : 0));
+      const long lanes = static_cast<long>(n), extra = static_cast<long>(i) < total % lanes;
+      return std::max<long>(1, total / lanes + extra);
     };
     for (size_t i = 0; i < n; ++i) {
       HttpClientOptions o = options;
-      o.max_in_flight = options.max_in_flight / n + (i < options.max_in_flight % n ? 1 : 0);
+      o.max_in_flight = static_cast<size_t>(share(static_cast<long>(options.max_in_flight), i));
       o.max_host_connections = share(options.max_host_connections, i);
       o.max_total_connections = share(options.max_total_connections, i);
       lanes_.push_back(std::make_unique<Lane>(std::move(o)));
