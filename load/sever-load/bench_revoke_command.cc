@@ -162,10 +162,12 @@ double bare_curl_multi(const std::vector<providers::HttpRequest>& requests, int 
     }
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers[slot]);
-    if (r.method == "GET") {
-      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method == "POST" ? nullptr : r.method.c_str());
+    // As sever's client does: back to a GET, then this request's method and body.
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    const bool plain = r.method == "GET" || r.method == "POST";
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, plain ? nullptr : r.method.c_str());
+    if (r.method == "POST" || !r.body.empty()) {
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.body.size()));
     }
