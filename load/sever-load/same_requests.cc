@@ -1,10 +1,8 @@
 #include "same_requests.h"
 
-#include <nlohmann/json.hpp>
-
+#include "json_line.h"  // the import's own line parser (store/src): the secret never sits in a DOM
 #include "sever/providers/providers_file.h"
 #include "sever/providers/registry.h"
-#include "sever/store/record.h"
 
 namespace sever::load {
 
@@ -15,21 +13,20 @@ Result<std::vector<providers::HttpRequest>> same_requests(const GenOptions& gen,
   if (!set.ok()) return set.status();
   std::vector<providers::HttpRequest> out;
   Generator g(gen);
+  detail::JsonLineParser parser;
   std::string line;
   while (g.next(&line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded()) {
-      return Status::InvalidArgument("generated line " + std::to_string(g.produced()) + " does not parse");
-    }
+    NewCredential c;
+    Status parsed = parser.Parse(line, &c);
+    cleanse(line);
+    if (!parsed.ok()) return parsed.Prefixed("generated line " + std::to_string(g.produced()));
     providers::RevokeItem item;
-    item.tenant = j.value("tenant", "");
-    item.id = j.value("id", "");
-    item.tool = j.value("tool", "");
-    item.client = j.value("client", "");
-    auto kind = parse_kind(j.value("kind", ""));
-    if (!kind.ok()) return kind.status().Prefixed("generated line " + std::to_string(g.produced()));
-    item.kind = *kind;
-    item.token = SecretBytes(j.value("secret", ""));
+    item.tenant = std::move(c.meta.tenant);
+    item.id = std::move(c.meta.id);
+    item.tool = std::move(c.meta.tool);
+    item.kind = c.meta.kind;
+    item.client = std::move(c.meta.client);
+    item.token = std::move(c.secret);
     const providers::ProviderConfig& config = set->For(item.tool);
     const providers::Adapter* adapter = providers::find_adapter(config.adapter);
     if (adapter == nullptr || !adapter->has_api()) continue;
