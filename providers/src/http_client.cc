@@ -196,12 +196,17 @@ class Lane {
     if (!origin.empty()) {
       if (auto it = origins_.find(origin); it != origins_.end()) return it->second;
     }
-    std::string verdict = ParseAndCheck(url);
-    if (!origin.empty() && origins_.size() < kMaxOrigins) origins_.emplace(origin, verdict);
+    bool about_origin = false;
+    std::string verdict = ParseAndCheck(url, &about_origin);
+    if (about_origin && !origin.empty() && origins_.size() < kMaxOrigins) {
+      origins_.emplace(origin, verdict);
+    }
     return verdict;
   }
 
-  static std::string ParseAndCheck(const std::string& url) {
+  /// Parses the whole URL and checks its scheme and host. Sets *about_origin when the verdict
+  /// rests on them alone (not on a malformed URL or a failed allocation), so it may be kept.
+  static std::string ParseAndCheck(const std::string& url, bool* about_origin) {
     CURLU* u = curl_url();
     if (u == nullptr) return "request setup failed: out of memory";
     std::string verdict = kRefusedUrl;
@@ -212,9 +217,9 @@ class Lane {
       char* host = nullptr;
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
       curl_url_get(u, CURLUPART_HOST, &host, 0);
-      if (scheme != nullptr && host != nullptr &&
-          (std::strcmp(scheme, "https") == 0 ||
-           (std::strcmp(scheme, "http") == 0 && LoopbackHost(host)))) {
+      *about_origin = scheme != nullptr && host != nullptr;
+      if (*about_origin && (std::strcmp(scheme, "https") == 0 ||
+                            (std::strcmp(scheme, "http") == 0 && LoopbackHost(host)))) {
         verdict.clear();
       }
       curl_free(scheme);

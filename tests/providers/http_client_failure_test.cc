@@ -113,6 +113,18 @@ TEST(HttpClientTest, AnOriginCheckedBeforeLetsNoTrickUrlThrough) {
   EXPECT_EQ(server.requests(), 2);
 }
 
+TEST(HttpClientTest, AMalformedUrlDoesNotCondemnItsOrigin) {
+  TestServer server;
+  auto client = StartClient();
+  const std::string origin = "http://127.0.0.1:" + std::to_string(server.port());
+  HttpResponse r = Fetch(*client, Req("POST", origin + "/a path with spaces", "token=x"));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.transport_error, "refused: malformed URL");
+  r = Fetch(*client, Req("POST", origin + "/ok", "token=x"));
+  EXPECT_EQ(r.status, 200) << r.transport_error;
+  EXPECT_EQ(server.requests(), 1);
+}
+
 TEST(HttpClientTest, PlainHttpNeverGoesThroughAProxy) {
   TestServer server;
   std::string proxy = "http://127.0.0.1:" + std::to_string(ClosedPort());
