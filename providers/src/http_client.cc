@@ -296,12 +296,10 @@ class Lane {
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
     set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
     set(CURLOPT_NOBODY, 0L);
-    set(CURLOPT_HTTPGET, 1L);
-    if (r.method == "GET" && r.body.empty()) {
-      set(CURLOPT_HTTPGET, 1L);
-    } else if (r.method == "HEAD" && r.body.empty()) {
+    set(CURLOPT_HTTPGET, 1L);  // what a GET without a body needs, and nothing more
+    if (r.method == "HEAD" && r.body.empty()) {
       set(CURLOPT_NOBODY, 1L);
-    } else {
+    } else if (r.method != "GET" || !r.body.empty()) {
       if (r.method == "POST") {
         set(CURLOPT_POST, 1L);
       } else {
