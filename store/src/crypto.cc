@@ -53,10 +53,19 @@ std::string to_hex(std::string_view bytes) {
   return out;
 }
 
-// Two contexts keyed once: EVP_*Init with a NULL key afterwards only resets the IV.
+// AES-256-GCM fetched from the default provider once: passing EVP_aes_256_gcm() to every
+// *Init_ex makes OpenSSL 3 fetch it again each time, under its method store's lock.
+const EVP_CIPHER* aes_256_gcm() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
+// Two contexts, each keyed on first use (an Aead that only opens never keys the sealing one);
+// EVP_*Init with a NULL key afterwards only resets the IV. The key waits in a zeroizing buffer.
 // Nonces come from a pool filled by one RAND_bytes call per 340 seals: each call has a fixed
 // cost (~0.8 us) that dwarfs a 300-byte seal, and pooled CSPRNG bytes are just as random.
 struct Aead::Ctx {
+  SecretBytes key;
   EVP_CIPHER_CTX* enc = nullptr;
   EVP_CIPHER_CTX* dec = nullptr;
   uint8_t pool[kNonceBytes * 340];
@@ -72,6 +81,18 @@ struct Aead::Ctx {
     pool_pos += kNonceBytes;
     return Status::Ok();
   }
+  // Returns the context for one direction, keyed; nullptr when OpenSSL fails.
+  EVP_CIPHER_CTX* Keyed(bool encrypt) {
+    EVP_CIPHER_CTX*& c = encrypt ? enc : dec;
+    if (c != nullptr) return c;
+    EVP_CIPHER_CTX* fresh = EVP_CIPHER_CTX_new();
+    if (fresh == nullptr || aes_256_gcm() == nullptr ||
+        EVP_CipherInit_ex(fresh, aes_256_gcm(), nullptr, key.data(), nullptr, encrypt ? 1 : 0) != 1) {
+      EVP_CIPHER_CTX_free(fresh);
+      return nullptr;
+    }
+    return c = fresh;
+  }
   ~Ctx() {
     EVP_CIPHER_CTX_free(enc);
     EVP_CIPHER_CTX_free(dec);
@@ -83,15 +104,10 @@ Result<Aead> Aead::Create(const SecretBytes& key) {
     return Status::InvalidArgument("AES-256-GCM needs a 32-byte key, got " +
                                    std::to_string(key.size()));
   }
+  if (aes_256_gcm() == nullptr) return Status::CryptoError("cannot initialise AES-256-GCM");
   Aead a;
   a.ctx_ = new Ctx;
-  a.ctx_->enc = EVP_CIPHER_CTX_new();
-  a.ctx_->dec = EVP_CIPHER_CTX_new();
-  if (a.ctx_->enc == nullptr || a.ctx_->dec == nullptr ||
-      EVP_EncryptInit_ex(a.ctx_->enc, EVP_aes_256_gcm(), nullptr, key.data(), nullptr) != 1 ||
-      EVP_DecryptInit_ex(a.ctx_->dec, EVP_aes_256_gcm(), nullptr, key.data(), nullptr) != 1) {
-    return Status::CryptoError("cannot initialise AES-256-GCM");
-  }
+  a.ctx_->key = key.clone();
   return a;
 }
 
@@ -111,9 +127,9 @@ Status Aead::Seal(std::string_view plaintext, std::string_view aad, std::string*
   auto* nonce = reinterpret_cast<uint8_t*>(out->data() + base);
   auto* ct = nonce + kNonceBytes;
   SEVER_RETURN_IF_ERROR(ctx_->NextNonce(nonce));
-  EVP_CIPHER_CTX* c = ctx_->enc;
+  EVP_CIPHER_CTX* c = ctx_->Keyed(true);
   int len = 0;
-  if (EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, nonce) != 1 ||
+  if (c == nullptr || EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, nonce) != 1 ||
       EVP_EncryptUpdate(c, nullptr, &len, reinterpret_cast<const uint8_t*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(c, ct, &len, reinterpret_cast<const uint8_t*>(plaintext.data()),
@@ -137,9 +153,9 @@ Status Aead::Open(std::string_view blob, std::string_view aad, SecretBytes* out)
   uint8_t tag[kTagBytes];
   std::copy(ct + n, ct + n + kTagBytes, tag);
   out->reset(n);
-  EVP_CIPHER_CTX* c = ctx_->dec;
+  EVP_CIPHER_CTX* c = ctx_->Keyed(false);
   int len = 0;
-  bool ok = EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, nonce) == 1 &&
+  bool ok = c != nullptr && EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, nonce) == 1 &&
             EVP_DecryptUpdate(c, nullptr, &len, reinterpret_cast<const uint8_t*>(aad.data()),
                               static_cast<int>(aad.size())) == 1 &&
             EVP_DecryptUpdate(c, out->data(), &len, ct, static_cast<int>(n)) == 1 &&

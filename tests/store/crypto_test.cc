@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <unordered_set>
 
 #include "sever/store/record.h"
@@ -21,6 +22,29 @@ TEST(Aead, SealOpenRoundTrip) {
   SecretBytes out;
   ASSERT_TRUE(aead->Open(blob, "aad", &out).ok());
   EXPECT_EQ(out.view(), "gho_secret");
+}
+
+// Each direction is keyed on first use, from the Aead's own copy of the key.
+TEST(Aead, OpensFirstThenSealsAfterItsKeyBufferIsGone) {
+  std::string sealed_elsewhere;
+  {
+    auto other = crypto::Aead::Create(key_of('k'));
+    ASSERT_TRUE(other->Seal("first", "aad", &sealed_elsewhere).ok());
+  }
+  auto key = std::make_unique<SecretBytes>(key_of('k'));
+  auto aead = crypto::Aead::Create(*key);
+  ASSERT_TRUE(aead.ok());
+  key.reset();  // zeroized and freed: the Aead must not depend on it
+  SecretBytes out;
+  ASSERT_TRUE(aead->Open(sealed_elsewhere, "aad", &out).ok());
+  EXPECT_EQ(out.view(), "first");
+  std::string blob;
+  ASSERT_TRUE(aead->Seal("second", "aad", &blob).ok());
+  auto check = crypto::Aead::Create(key_of('k'));
+  ASSERT_TRUE(check->Open(blob, "aad", &out).ok());
+  EXPECT_EQ(out.view(), "second");
+  auto wrong = crypto::Aead::Create(key_of('w'));
+  EXPECT_EQ(wrong->Open(blob, "aad", &out).code(), Code::corruption);
 }
 
 TEST(Aead, RejectsWrongKeySize) {
