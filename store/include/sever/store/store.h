@@ -28,7 +28,7 @@ namespace sever {
 struct StoreOptions {
   std::string data_dir;         // required: the RocksDB directory
   std::string key_source;       // required: a key-source spec (see key_source.h)
-  size_t dek_cache_capacity = 4096;  // unwrapped DEKs kept in memory
+  size_t dek_cache_capacity = 65536;  // unwrapped DEKs kept in memory (LRU)
   /// fsync the WAL on every commit (power-loss durability of each audit entry). Default off:
   /// commits survive a process crash, and the OS flushes them within seconds.
   bool sync_writes = false;
@@ -73,7 +73,9 @@ class Store {
   Result<Credential> GetRecord(std::string_view tenant, std::string_view id) const;
 
   /// Returns the records of many (tenant, id) pairs, in their order, as GetRecord would: one
-  /// batched lookup (RocksDB MultiGet), cheaper per record than a GetRecord each.
+  /// batched lookup (RocksDB MultiGet), cheaper per record than a GetRecord each. Meant for a
+  /// pass that reads each record once (a revocation job): the blocks it reads are not added
+  /// to the block cache, so a pass over a store larger than the cache does not churn it.
   std::vector<Result<Credential>> GetRecords(
       const std::vector<std::pair<std::string_view, std::string_view>>& keys) const;
 
