@@ -149,7 +149,9 @@ Result<bool> ToolItemReader::Next(size_t max, std::vector<JobItem>* out) {
   if (m.it == nullptr || now - m.made > std::chrono::seconds(1)) {
     rocksdb::ReadOptions ro;
     ro.iterate_upper_bound = &m.upper_slice;
-    ro.readahead_size = 1 << 20;
+    // No fixed readahead: the iterator is renewed every second, and a 1 MiB readahead read
+    // (and copied) a megabyte per renewal per tool. RocksDB's own grows from 8 KiB as the
+    // reads prove sequential.
     m.it.reset(m.store->db()->NewIterator(ro, m.store->cf(schema::kJobItems)));
     m.made = now;
     if (cursor_.empty()) {

@@ -233,7 +233,9 @@ std::vector<Result<Credential>> Store::GetRecords(
   std::vector<rocksdb::Slice> slices(raw.begin(), raw.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  db_->MultiGet(rocksdb::ReadOptions(), cfs_[schema::kCreds], keys.size(), slices.data(),
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // see the contract: a bulk pass must not churn the block cache
+  db_->MultiGet(ro, cfs_[schema::kCreds], keys.size(), slices.data(),
                 values.data(), statuses.data());
   std::vector<Result<Credential>> out;
   out.reserve(keys.size());
