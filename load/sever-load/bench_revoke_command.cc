@@ -20,7 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +37,7 @@
 
 #include "commands.h"
 #include "same_requests.h"
+#include "sever/providers/http_client.h"
 #include "sever/store/time.h"
 
 namespace sever::load::cli {
@@ -199,6 +202,58 @@ double bare_curl_multi(const std::vector<providers::HttpRequest>& requests, int 
   return secs;
 }
 
+// CPU seconds (user + system) this process has used so far.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+// Sever's HTTP client alone (providers::HttpClient, `threads` threads) over the same requests,
+// `parallel` in flight: each callback submits the next request. Without the store, the actors
+// and the adapters' parsing, this is what sever's HTTP layer costs beside the bare loop.
+double client_loop(const std::vector<providers::HttpRequest>& requests, size_t parallel,
+                   size_t threads) {
+  providers::HttpClientOptions o;
+  o.max_in_flight = parallel;
+  o.threads = threads;
+  auto client = providers::HttpClient::Start(o);
+  if (!client.ok()) fail("starting the HTTP client: " + client.status().ToString());
+  const size_t n = requests.size();
+  std::atomic<size_t> next{0}, done{0}, failed{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::function<void()> submit = [&] {
+    const size_t i = next.fetch_add(1);
+    if (i >= n) return;
+    const providers::HttpRequest& from = requests[i];
+    providers::HttpRequest r;  // sever's adapters build each request afresh too
+    r.method = from.method;
+    r.url = from.url;
+    r.headers = from.headers;
+    r.body = from.body;
+    (*client)->Submit(std::move(r), [&](providers::HttpResponse r) {
+      if (r.status == 0) failed.fetch_add(1);
+      if (done.fetch_add(1) + 1 == n) {
+        std::lock_guard<std::mutex> lock(mu);
+        cv.notify_all();
+      } else {
+        submit();
+      }
+    });
+  };
+  auto t0 = Clock::now();
+  for (size_t i = 0; i < parallel; ++i) submit();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done.load() == n; });
+  }
+  double secs = since(t0);
+  if (failed.load() > 0) fail(std::to_string(failed.load()) + " transport failures in the client loop");
+  return secs;
+}
+
 // `curl --parallel --parallel-max 64` over n requests listed in a config file.
 double curl_cli(int port, uint64_t n, const fs::path& work) {
   const fs::path cfg = work / "curl.cfg";
@@ -326,9 +381,20 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
     gen.now_unix = s.now_unix;
     auto same = same_requests(gen, providers_file(tools, fake.port(), json::object()).dump());
     if (!same.ok()) fail("building sever's requests: " + same.status().ToString());
+    double c0 = cpu_seconds();
     double bare = bare_curl_multi(*same, 256);
+    double bare_cpu = cpu_seconds() - c0;
     const uint64_t n = same->size();
-    out["bare_curl_multi"] = {{"requests", n}, {"seconds", bare}, {"requests_per_s", n / bare}};
+    out["bare_curl_multi"] = {{"requests", n}, {"seconds", bare}, {"requests_per_s", n / bare},
+                              {"cpu_us_per_request", 1e6 * bare_cpu / n}};
+    for (size_t threads : {1, 2}) {
+      c0 = cpu_seconds();
+      double secs = client_loop(*same, 256, threads);
+      double cpu = cpu_seconds() - c0;
+      out["http_client_alone"].push_back({{"threads", threads}, {"requests", n}, {"seconds", secs},
+                                          {"requests_per_s", n / secs},
+                                          {"cpu_us_per_request", 1e6 * cpu / n}});
+    }
     if (access("/usr/bin/curl", X_OK) == 0) {
       double cli = curl_cli(fake.port(), f.curl_cli_sample, s.work);
       out["curl_parallel_64"] = {{"requests", f.curl_cli_sample}, {"seconds", cli},
@@ -351,6 +417,12 @@ void print_unlimited(const json& out, const Flags& f) {
   std::printf("bare libcurl multi over the same requests (256 in flight): %llu in %.2f s = %.0f req/s\n",
               (unsigned long long)b["requests"].get<uint64_t>(), b["seconds"].get<double>(),
               b["requests_per_s"].get<double>());
+  for (const auto& h : out["http_client_alone"]) {
+    std::printf("sever's HTTP client alone, %d thread(s), same requests: %.2f s = %.0f req/s, "
+                "%.1f us CPU/request (bare loop %.1f)\n",
+                h["threads"].get<int>(), h["seconds"].get<double>(), h["requests_per_s"].get<double>(),
+                h["cpu_us_per_request"].get<double>(), b["cpu_us_per_request"].get<double>());
+  }
   if (out.contains("curl_parallel_64")) {
     const auto& c = out["curl_parallel_64"];
     std::printf("curl --parallel --parallel-max 64: %llu requests in %.2f s = %.0f req/s\n",
