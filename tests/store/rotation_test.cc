@@ -1,10 +1,10 @@
-// DEK rotation, master-key rotation and the rotation policy, on a real store on disk.
+// DEK rotation and the rotation policy, on a real store on disk (master-key rotation:
+// master_rotation_test.cc).
 #include "sever/store/rotation.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <random>
 #include <thread>
@@ -13,123 +13,13 @@
 #include "rotation_shards.h"
 #include "schema.h"
 #include "sever/store/time.h"
-#include "support/softhsm.h"
-#include "support/store_fixture.h"
+#include "rotation_fixture.h"
 
 namespace sever {
 namespace {
 
-using testing::StoreTest;
-
-class RotationTest : public StoreTest {
- protected:
-  // Puts `n` credentials "c0000".. into the tenant, each with the secret "<tenant>-<id>".
-  void Fill(const std::string& tenant, int n) {
-    for (int i = 0; i < n; ++i) {
-      char id[16];
-      std::snprintf(id, sizeof id, "c%04d", i);
-      ASSERT_TRUE(store_->Put(Cred(tenant, id, tenant + "-" + id), false, "t").ok());
-    }
-  }
-
-  Result<RotationStart> Begin(RotationScope scope, const std::string& tenant = "",
-                              RotationPolicy policy = {}) {
-    RotationRequest r;
-    r.scope = scope;
-    r.tenant = tenant;
-    r.policy = policy;
-    r.actor = "test";
-    return begin_rotation(*store_, r);
-  }
-
-  // Steps every shard of the job to done, then finishes the job.
-  void RunToEnd(JobSpec& job, size_t batch = 1000) {
-    auto shards = load_shards(*store_, job.id);
-    ASSERT_TRUE(shards.ok()) << shards.status().ToString();
-    for (auto& s : *shards) {
-      for (int guard = 0; s.phase != ShardPhase::done && guard < 100000; ++guard) {
-        auto r = step_shard(*store_, s, batch);
-        ASSERT_TRUE(r.ok()) << r.status().ToString();
-      }
-    }
-    ASSERT_TRUE(finish_rotation(*store_, job, *shards).ok());
-  }
-
-  // Begins a rotation and runs it to its end; returns the job.
-  JobSpec Rotate(RotationScope scope, const std::string& tenant = "", size_t batch = 1000) {
-    auto started = Begin(scope, tenant);
-    EXPECT_TRUE(started.ok()) << started.status().ToString();
-    if (!started.ok()) return {};
-    RunToEnd(started->job, batch);
-    return started->job;
-  }
-
-  // Marks the credential confirmed revoked by a revocation job: its secret is erased.
-  void Revoke(const std::string& tenant, const std::string& id) {
-    JobItem it;
-    it.job = "r-test";
-    it.tenant = tenant;
-    it.id = id;
-    it.tool = "github";
-    it.state = ItemState::revoked;
-    ASSERT_TRUE(commit_items(*store_, {it}, "revoker").ok());
-  }
-
-  // Fills the tenant with 10 credentials and begins its rotation; then, in its first re-seal
-  // batch, after it read and re-sealed the records and before it commits them, starts `write`
-  // on another thread and gives it up to 50 ms: a write that is not held off lands in between.
-  void WriteDuringFirstBatch(const std::string& tenant, const std::function<void()>& write) {
-    Fill(tenant, 10);
-    auto started = Begin(RotationScope::tenant, tenant);
-    ASSERT_TRUE(started.ok());
-    auto shards = load_shards(*store_, started->job.id);
-    std::thread writer;
-    std::atomic<bool> wrote{false};
-    detail::g_before_reseal_commit = [&] {
-      if (writer.joinable()) return;  // the first batch only
-      writer = std::thread([&] {
-        write();
-        wrote = true;
-      });
-      for (int i = 0; i < 50 && !wrote; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    };
-    auto r = step_shard(*store_, shards->front(), 100);
-    detail::g_before_reseal_commit = nullptr;
-    writer.join();
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-  }
-
-  std::map<uint32_t, DekEntry> Deks(const std::string& tenant) {
-    std::map<uint32_t, DekEntry> out;
-    auto all = store_->keyring().List(tenant);
-    EXPECT_TRUE(all.ok());
-    for (auto& e : *all) out[e.version] = e;
-    return out;
-  }
-
-  std::vector<std::string> Actions() {
-    std::vector<std::string> out;
-    EXPECT_TRUE(store_->audit().Tail(1 << 20, [&](const AuditEntry& e) {
-      out.push_back(e.event.action);
-    }).ok());
-    return out;
-  }
-
-  std::string Secret(const std::string& tenant, const std::string& id) {
-    auto s = store_->GetSecret(tenant, id, "t");
-    EXPECT_TRUE(s.ok()) << tenant << "/" << id << ": " << s.status().ToString();
-    return s.ok() ? std::string(s->view()) : "";
-  }
-
-  void PutRaw(const Credential& c) {
-    ASSERT_TRUE(store_->db()->Put({}, store_->cf(schema::kCreds), schema::cred_key(c.tenant, c.id),
-                                  encode_record(c)).ok());
-  }
-};
-
-size_t count(const std::vector<std::string>& v, const std::string& x) {
-  return std::count(v.begin(), v.end(), x);
-}
+using testing::RotationTest;
+using testing::count;
 
 TEST_F(RotationTest, BeginMakesANewPrimaryInOneBatchAndRecordsTheJob) {
   Fill("acme", 3);
@@ -467,91 +357,6 @@ TEST_F(RotationTest, AnImportThatSealedBeforeARotationBeganDoesNotCommit) {
   ASSERT_TRUE(keys.StillCurrent().ok());
   ASSERT_TRUE(Begin(RotationScope::tenant, "acme").ok());
   EXPECT_EQ(keys.StillCurrent().code(), Code::refused);
-}
-
-TEST_F(RotationTest, MasterRotationFileToFileNeedsOnlyTheNewKey) {
-  Fill("acme", 3);
-  Rotate(RotationScope::tenant, "acme");  // v1 destroyed, v2 primary
-  Fill("beta", 2);
-  const std::string old_key = options_.key_source.substr(5);
-  const std::string next = "file:" + (dir_ / "next.key");
-  auto m = rotate_master(*store_, next, "test");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ(m->deks, 2u);  // acme v2 and beta v1; the destroyed v1 has nothing to re-wrap
-  EXPECT_EQ(m->from, options_.key_source);
-  EXPECT_EQ(store_->key_source().spec(), next);
-  EXPECT_EQ(Deks("acme")[2].kek_version, 2u);
-  // The live store goes on: new tenants and reads work under the new key.
-  ASSERT_TRUE(store_->Put(Cred("gamma", "c1", "g"), false, "t").ok());
-  EXPECT_EQ(Secret("acme", "c0002"), "acme-c0002");
-  store_.reset();
-  std::filesystem::remove(old_key);
-  auto reopened = Store::Open(options_);  // the old spec: its file is gone
-  ASSERT_FALSE(reopened.ok());
-  EXPECT_NE(reopened.status().message().find("--key-source " + next), std::string::npos)
-      << reopened.status().ToString();
-  options_.key_source = next;
-  Reopen();
-  EXPECT_EQ(Secret("acme", "c0000"), "acme-c0000");
-  EXPECT_EQ(Secret("beta", "c0001"), "beta-c0001");
-  EXPECT_EQ(Secret("gamma", "c1"), "g");
-  auto verdict = store_->audit().Verify();
-  ASSERT_TRUE(verdict.ok());
-  EXPECT_FALSE(verdict->first_bad.has_value()) << verdict->problem;
-  EXPECT_EQ(count(Actions(), "master.rotate"), 1u);
-}
-
-TEST_F(RotationTest, MasterRotationToTheSameKeyIsRefused) {
-  EXPECT_EQ(rotate_master(*store_, options_.key_source, "t").status().code(), Code::invalid_argument);
-}
-
-TEST_F(RotationTest, AnImportThatWrappedADekUnderTheOldMasterKeyDoesNotCommit) {
-  detail::ImportKeys keys(*store_, "import", now_unix());
-  ASSERT_TRUE(keys.Get("newcomer", 1).ok());  // a new DEK wrapped under the current master key
-  ASSERT_TRUE(rotate_master(*store_, "file:" + (dir_ / "next.key"), "t").ok());
-  EXPECT_EQ(keys.StillCurrent().code(), Code::refused);
-}
-
-TEST(MasterRotationPkcs11, FileToPkcs11ToAnotherPkcs11Key) {
-  testing::SoftHsmToken token;
-  ASSERT_TRUE(token.ok()) << token.error();
-  testing::TempDir dir;
-  StoreOptions o;
-  o.data_dir = dir / "data";
-  o.key_source = "file:" + (dir / "data.key");
-  {
-    auto store = Store::Create(o, "t");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    for (const char* t : {"acme", "beta"}) {
-      NewCredential c;
-      c.meta.tenant = t;
-      c.meta.id = "c1";
-      c.meta.tool = "github";
-      c.meta.kind = Kind::pat;
-      c.meta.created_at = 1'700'000'000;
-      c.secret = SecretBytes(std::string("secret-") + t);
-      ASSERT_TRUE((*store)->Put(std::move(c), false, "t").ok());
-    }
-    auto m = rotate_master(**store, token.spec("master-1"), "t");
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    EXPECT_EQ(m->deks, 2u);
-    m = rotate_master(**store, token.spec("master-2"), "t");
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-  }
-  std::filesystem::remove(dir / "data.key");
-  o.key_source = token.spec("master-1");
-  auto wrong = Store::Open(o);
-  EXPECT_EQ(wrong.status().code(), Code::key_mismatch);
-  EXPECT_NE(wrong.status().message().find(token.spec("master-2")), std::string::npos);
-  wrong = Result<std::unique_ptr<Store>>(Status::Internal("closed"));  // close its key source
-  o.key_source = token.spec("master-2");
-  auto store = Store::Open(o);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  for (const char* t : {"acme", "beta"}) {
-    auto s = (*store)->GetSecret(t, "c1", "t");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    EXPECT_EQ(s->view(), std::string("secret-") + t);
-  }
 }
 
 }  // namespace
