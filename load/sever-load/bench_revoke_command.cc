@@ -237,8 +237,8 @@ double client_loop(const std::vector<providers::HttpRequest>& requests, size_t p
     r.url = from.url;
     r.headers = from.headers;
     r.body = from.body;
-    (*client)->Submit(std::move(r), [&](providers::HttpResponse r) {
-      if (r.status == 0) failed.fetch_add(1);
+    (*client)->Submit(std::move(r), [&](providers::HttpResponse resp) {
+      if (resp.status == 0) failed.fetch_add(1);
       if (done.fetch_add(1) + 1 == n) {
         std::lock_guard<std::mutex> lock(mu);
         cv.notify_all();
