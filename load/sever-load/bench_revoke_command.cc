@@ -22,9 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,9 +35,10 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_util.h"
 #include "commands.h"
+#include "http_loops.h"
 #include "same_requests.h"
-#include "sever/providers/http_client.h"
 #include "sever/store/time.h"
 
 namespace sever::load::cli {
@@ -62,8 +61,6 @@ struct Flags {
   std::cerr << "sever-load bench-revoke: " << why << "\n";
   throw CLI::RuntimeError(1);
 }
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct Child {
   int code = 0;
@@ -149,114 +146,6 @@ class Fake {
   pid_t pid_ = 0;
   int port_ = 0;
 };
-
-// A bare libcurl multi loop: sever's own requests (see same_requests.h) with `parallel` in
-// flight, each easy handle reused as is and connections kept. The HTTP library's ceiling on this
-// machine for the work sever does on the wire.
-double bare_curl_multi(const std::vector<providers::HttpRequest>& requests, int parallel) {
-  CURLM* m = curl_multi_init();
-  curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(parallel));
-  std::vector<curl_slist*> headers(parallel, nullptr);
-  size_t started = 0, done = 0;
-  auto add = [&](CURL* e, size_t slot) {
-    const providers::HttpRequest& r = requests[started++];
-    curl_slist_free_all(headers[slot]);
-    headers[slot] = curl_slist_append(nullptr, "Expect:");
-    for (const auto& [name, value] : r.headers) {
-      headers[slot] = curl_slist_append(headers[slot], (name + ": " + value).c_str());
-    }
-    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers[slot]);
-    // As sever's client does: back to a GET, then this request's method and body.
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    const bool plain = r.method == "GET" || r.method == "POST";
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, plain ? nullptr : r.method.c_str());
-    if (r.method == "POST" || !r.body.empty()) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.body.size()));
-    }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
-    // Without it libcurl brackets each transfer's every step with two sigaction calls.
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, reinterpret_cast<void*>(slot));
-    curl_multi_add_handle(m, e);
-  };
-  auto t0 = Clock::now();
-  for (int i = 0; i < parallel && started < requests.size(); ++i) add(curl_easy_init(), i);
-  while (done < requests.size()) {
-    int running = 0;
-    curl_multi_perform(m, &running);
-    int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      CURL* e = msg->easy_handle;
-      void* slot = nullptr;
-      curl_easy_getinfo(e, CURLINFO_PRIVATE, &slot);
-      curl_multi_remove_handle(m, e);
-      ++done;
-      if (started < requests.size()) add(e, reinterpret_cast<size_t>(slot));
-      else curl_easy_cleanup(e);
-    }
-    if (done < requests.size()) curl_multi_poll(m, nullptr, 0, 100, nullptr);
-  }
-  double secs = since(t0);
-  for (curl_slist* h : headers) curl_slist_free_all(h);
-  curl_multi_cleanup(m);
-  return secs;
-}
-
-// CPU seconds (user + system) this process has used so far.
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-// Sever's HTTP client alone (providers::HttpClient, `threads` threads) over the same requests,
-// `parallel` in flight: each callback submits the next request. Without the store, the actors
-// and the adapters' parsing, this is what sever's HTTP layer costs beside the bare loop.
-double client_loop(const std::vector<providers::HttpRequest>& requests, size_t parallel,
-                   size_t threads) {
-  providers::HttpClientOptions o;
-  o.max_in_flight = parallel;
-  o.threads = threads;
-  auto client = providers::HttpClient::Start(o);
-  if (!client.ok()) fail("starting the HTTP client: " + client.status().ToString());
-  const size_t n = requests.size();
-  std::atomic<size_t> next{0}, done{0}, failed{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  std::function<void()> submit = [&] {
-    const size_t i = next.fetch_add(1);
-    if (i >= n) return;
-    const providers::HttpRequest& from = requests[i];
-    providers::HttpRequest r;  // sever's adapters build each request afresh too
-    r.method = from.method;
-    r.url = from.url;
-    r.headers = from.headers;
-    r.body = from.body;
-    (*client)->Submit(std::move(r), [&](providers::HttpResponse resp) {
-      if (resp.status == 0) failed.fetch_add(1);
-      if (done.fetch_add(1) + 1 == n) {
-        std::lock_guard<std::mutex> lock(mu);
-        cv.notify_all();
-      } else {
-        submit();
-      }
-    });
-  };
-  auto t0 = Clock::now();
-  for (size_t i = 0; i < parallel; ++i) submit();
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done.load() == n; });
-  }
-  double secs = since(t0);
-  if (failed.load() > 0) fail(std::to_string(failed.load()) + " transport failures in the client loop");
-  return secs;
-}
 
 // `curl --parallel --parallel-max 64` over n requests listed in a config file.
 double curl_cli(int port, uint64_t n, const fs::path& work) {
@@ -386,17 +275,18 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
     auto same = same_requests(gen, providers_file(tools, fake.port(), json::object()).dump());
     if (!same.ok()) fail("building sever's requests: " + same.status().ToString());
     double c0 = cpu_seconds();
-    double bare = bare_curl_multi(*same, 256);
-    double bare_cpu = cpu_seconds() - c0;
+    const double bare = bare_curl_multi(*same, 256);
+    const double bare_cpu = cpu_seconds() - c0;
     const uint64_t n = same->size();
     out["bare_curl_multi"] = {{"requests", n}, {"seconds", bare}, {"requests_per_s", n / bare},
                               {"cpu_us_per_request", 1e6 * bare_cpu / n}};
     for (size_t threads : {1, 2}) {
       c0 = cpu_seconds();
-      double secs = client_loop(*same, 256, threads);
-      double cpu = cpu_seconds() - c0;
-      out["http_client_alone"].push_back({{"threads", threads}, {"requests", n}, {"seconds", secs},
-                                          {"requests_per_s", n / secs},
+      auto secs = client_loop(*same, 256, threads);
+      if (!secs.ok()) fail("sever's HTTP client alone: " + secs.status().ToString());
+      const double cpu = cpu_seconds() - c0;
+      out["http_client_alone"].push_back({{"threads", threads}, {"requests", n}, {"seconds", *secs},
+                                          {"requests_per_s", n / *secs},
                                           {"cpu_us_per_request", 1e6 * cpu / n}});
     }
     if (access("/usr/bin/curl", X_OK) == 0) {
