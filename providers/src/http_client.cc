@@ -14,11 +14,11 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "http_transfer.h"
+#include "url_gate.h"
 
 namespace sever::providers {
 namespace {
@@ -27,7 +27,6 @@ using detail::Failure;
 using detail::GlobalInit;
 using detail::kRefusedUrl;
 using detail::kStopped;
-using detail::LoopbackHost;
 using detail::OnBody;
 using detail::OnHeader;
 using detail::Pending;
@@ -178,61 +177,10 @@ class Lane {
     return t;
   }
 
-  /// Returns "" when the URL may go out, or why not. is_allowed_url reads the text; this checks
-  /// the host libcurl would connect to, parsed as libcurl parses it, so
-  /// "http://127.0.0.1:80@example.com/" (user info, then a remote host) is refused too. The
-  /// verdict is kept per origin ("scheme://host:port" up to the path) when the origin holds
-  /// nothing but host and port characters: such an origin names the same host in every URL.
-  std::string CheckUrl(const std::string& url) {
-    const size_t start = url.find("://");
-    size_t end = start == std::string::npos ? 0 : url.find('/', start + 3);
-    std::string_view origin;
-    if (end != std::string::npos && end > start + 3) {
-      origin = std::string_view(url).substr(0, end);
-      static constexpr std::string_view kPlain =
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
-      if (origin.substr(start + 3).find_first_not_of(kPlain) != std::string_view::npos) origin = {};
-    }
-    if (!origin.empty()) {
-      if (auto it = origins_.find(origin); it != origins_.end()) return it->second;
-    }
-    bool about_origin = false;
-    std::string verdict = ParseAndCheck(url, &about_origin);
-    if (about_origin && !origin.empty() && origins_.size() < kMaxOrigins) {
-      origins_.emplace(origin, verdict);
-    }
-    return verdict;
-  }
-
-  /// Parses the whole URL and checks its scheme and host. Sets *about_origin when the verdict
-  /// rests on them alone (not on a malformed URL or a failed allocation), so it may be kept.
-  static std::string ParseAndCheck(const std::string& url, bool* about_origin) {
-    CURLU* u = curl_url();
-    if (u == nullptr) return "request setup failed: out of memory";
-    std::string verdict = kRefusedUrl;
-    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
-      verdict = "refused: malformed URL";
-    } else {
-      char* scheme = nullptr;
-      char* host = nullptr;
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-      curl_url_get(u, CURLUPART_HOST, &host, 0);
-      *about_origin = scheme != nullptr && host != nullptr;
-      if (*about_origin && (std::strcmp(scheme, "https") == 0 ||
-                            (std::strcmp(scheme, "http") == 0 && LoopbackHost(host)))) {
-        verdict.clear();
-      }
-      curl_free(scheme);
-      curl_free(host);
-    }
-    curl_url_cleanup(u);
-    return verdict;
-  }
-
   /// Sets every option of the transfer; returns why it cannot go out, or "".
   std::string Setup(Transfer& t) {
     if (t.easy == nullptr) return "request setup failed: out of memory";
-    std::string refused = CheckUrl(t.job->request.url);
+    std::string refused = url_gate_.Check(t.job->request.url);
     if (!refused.empty()) return refused;
     CURLcode rc = Configure(t);
     if (rc != CURLE_OK) return std::string("request setup failed: ") + curl_easy_strerror(rc);
@@ -417,13 +365,7 @@ class Lane {
   std::vector<std::unique_ptr<Transfer>> pool_;   // every easy handle
   std::vector<Transfer*> free_;                   // idle ones
   size_t active_ = 0;                             // in the multi handle
-  static constexpr size_t kMaxOrigins = 1024;
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  // origin → CheckUrl's verdict
-  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> origins_;
+  detail::UrlGate url_gate_;                      // the URL check, with its verdicts
 };
 
 }  // namespace
