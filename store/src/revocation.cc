@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "item_sink.h"
 #include "job_items.h"
 #include "rocks_status.h"
 #include "schema.h"
@@ -19,10 +20,9 @@
 namespace sever {
 namespace {
 
-using detail::encode_item;
-using detail::item_key;
-
 constexpr size_t kBatch = 10'000;
+// Memory for sorting a job's items before they are written; past it they spill to disk.
+constexpr size_t kMaterializeBudget = size_t{128} << 20;
 
 constexpr std::array<std::string_view, kItemStateCount> kItemStateNames = {
     "pending", "in_flight", "revoked", "already_gone", "manual", "retry_wait", "dead_letter"};
@@ -242,14 +242,12 @@ static Status reload_ids(const Store& store, JobSpec& job) {
 }
 
 Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
-  rocksdb::WriteBatch batch;
-  uint64_t n = 0;
+  if (job.materialized) return job.items;
+  detail::ItemSink sink(store, job.id, kMaterializeBudget);
   Status failure;
   const int64_t now_ms = now * 1000;
-  job.tool_items.clear();
   auto add = [&](const Credential& c) {
     if (c.state == State::revoked) return true;
-    ++job.tool_items[c.tool];
     JobItem it;
     it.job = job.id;
     it.rank = revocation_rank(c, now);
@@ -258,22 +256,12 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
     it.tool = c.tool;
     it.client = c.client;
     it.updated_ms = now_ms;
-    const std::string key = item_key(it);
-    std::string existing;
-    if (!job.materialized && store.db()->Get({}, store.cf(schema::kJobItems), key, &existing).ok()) {
-      ++n;  // resumed materialization: keep the state it has
-      return true;
-    }
-    batch.Put(store.cf(schema::kJobItems), key, encode_item(it));
-    ++n;
-    if (batch.Count() >= kBatch) {
-      failure = detail::from_rocks(store.db()->Write({}, &batch), "write job items");
-      batch.Clear();
-    }
+    failure = sink.Add(it);
     return failure.ok();
   };
   if (job.scope.kind == RevokeScope::Kind::ids) {
     if (job.scope.ids.empty()) SEVER_RETURN_IF_ERROR(reload_ids(store, job));
+    job.unknown_ids = 0;
     for (const auto& [tenant, id] : job.scope.ids) {
       auto rec = store.GetRecord(tenant, id);
       if (!rec.ok()) {
@@ -296,11 +284,12 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
     }));
   }
   SEVER_RETURN_IF_ERROR(failure);
-  SEVER_RETURN_IF_ERROR(detail::from_rocks(store.db()->Write({}, &batch), "write job items"));
-  job.items = n;
+  SEVER_ASSIGN_OR_RETURN(job.tool_items, sink.Commit());
+  job.items = 0;
+  for (const auto& [tool, n] : job.tool_items) job.items += n;
   job.materialized = true;
   SEVER_RETURN_IF_ERROR(save_job(store, job, "revoke.materialize"));
-  return n;
+  return job.items;
 }
 
 Result<JobSpec> load_job(const Store& store, const std::string& id) {

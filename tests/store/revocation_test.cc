@@ -95,7 +95,9 @@ TEST_F(RevocationTest, ItemsStreamPerToolInChunksAndCountPerTool) {
   ASSERT_EQ(got.size(), 10u);
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].tool, "github");
-    if (i > 0) EXPECT_LE(got[i - 1].rank, got[i].rank);
+    if (i > 0) {
+      EXPECT_LE(got[i - 1].rank, got[i].rank);
+    }
   }
   EXPECT_EQ(got[0].id, "gh2");  // admin:org
   // A reader bounded by another's cursor: exactly the items up to that one, across chunks.
@@ -122,7 +124,7 @@ TEST_F(RevocationTest, MaterializeWritesRankedItemsOnce) {
   RevokeScope scope{RevokeScope::Kind::tenant, "acme", "", "", {}};
   auto job = start_revocation(*store_, scope, "r", "a", "");
   ASSERT_TRUE(job.ok());
-  auto n = materialize_job(*store_, *job, now_unix());
+  auto n = materialize_job(*store_, *job, job->created_at);
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(*n, 3u);
   auto items = Items(job->id);
@@ -135,19 +137,45 @@ TEST_F(RevocationTest, MaterializeWritesRankedItemsOnce) {
     EXPECT_LE(items[i - 1].tool, items[i].tool);
   }
   for (const auto& it : items) EXPECT_EQ(it.state, ItemState::pending);
-  // Progress survives a second materialization.
-  items[0].state = ItemState::revoked;
-  ASSERT_TRUE(commit_items(*store_, {items[0]}, "a").ok());
-  job->materialized = false;
-  ASSERT_TRUE(materialize_job(*store_, *job, now_unix()).ok());
-  auto again = Items(job->id);
-  ASSERT_EQ(again.size(), 3u);
-  EXPECT_EQ(again[0].id, "gh2");
-  EXPECT_EQ(again[0].state, ItemState::revoked);  // kept, not reset to pending
-  EXPECT_EQ(again[1].state, ItemState::pending);
   auto loaded = load_job(*store_, job->id);
   ASSERT_TRUE(loaded.ok());
   EXPECT_TRUE(loaded->materialized);
+  EXPECT_EQ(loaded->items, 3u);
+  std::map<std::string, uint64_t> per_tool;
+  for (const auto& it : items) ++per_tool[it.tool];
+  EXPECT_EQ(loaded->tool_items, per_tool);
+  // Once materialized, a job's items are its progress: materializing again changes nothing.
+  items[0].state = ItemState::revoked;
+  ASSERT_TRUE(commit_items(*store_, {items[0]}, "a").ok());
+  EXPECT_EQ(*materialize_job(*store_, *job, job->created_at), 3u);
+  auto again = Items(job->id);
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again[0].id, "gh2");
+  EXPECT_EQ(again[0].state, ItemState::revoked);
+}
+
+TEST_F(RevocationTest, MaterializeRepeatedAfterACrashWritesTheSameItems) {
+  RevokeScope scope{RevokeScope::Kind::all, "", "", "", {}};
+  auto job = start_revocation(*store_, scope, "r", "a", "");
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(materialize_job(*store_, *job, job->created_at).ok());
+  auto first = Items(job->id);
+  ASSERT_FALSE(first.empty());
+  // The process died after the items were ingested and before the job was saved: the run that
+  // follows materializes again, at the job's own time, so the same keys are written again.
+  auto reloaded = load_job(*store_, job->id);
+  ASSERT_TRUE(reloaded.ok());
+  reloaded->materialized = false;
+  auto n = materialize_job(*store_, *reloaded, reloaded->created_at);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, first.size());
+  auto again = Items(job->id);
+  ASSERT_EQ(again.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(again[i].tenant + "/" + again[i].id, first[i].tenant + "/" + first[i].id);
+    EXPECT_EQ(again[i].rank, first[i].rank);
+    EXPECT_EQ(again[i].state, ItemState::pending);
+  }
 }
 
 TEST_F(RevocationTest, ConfirmedItemErasesTheSecretAndRevokesTheRecord) {

@@ -88,7 +88,7 @@ int run_job(Store& store, JobSpec& job, const RunFlags& flags) {
 int run_job(Store& store, JobSpec& job, const providers::ProviderSet& providers,
             const RunFlags& flags) {
   if (!job.materialized) {
-    auto n = materialize_job(store, job, now_unix());
+    auto n = materialize_job(store, job, job.created_at);
     if (!n.ok()) return fail(n.status());
     if (flags.format != Format::json) std::cerr << "job " << job.id << ": " << *n << " credentials to revoke\n";
   }

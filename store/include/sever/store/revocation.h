@@ -98,8 +98,11 @@ Result<JobSpec> start_revocation(Store& store, const RevokeScope& scope, const s
 /// Returns the job that froze this credential, or nullopt when no freeze covers it.
 Result<std::optional<std::string>> frozen_by(const Store& store, const Credential& c);
 
-/// Writes one item per credential in the scope not yet revoked, with its rank, in batches, and
-/// stores the item count in the job. Idempotent: items already present keep their state.
+/// Writes one pending item per credential in the scope not yet revoked, ranked as of `now`,
+/// sorted and ingested at once, then saves the job as materialized with its counts per tool.
+/// Runs only on a job not yet materialized, so no item of it has been sent; on a materialized
+/// job it returns the item count and changes nothing. Pass the job's created_at as `now`: a
+/// repeat after a crash before the save then rewrites the very same items.
 Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now);
 
 /// Reads, lists (newest first) and writes job records; save_job audits under `audit_action`.
