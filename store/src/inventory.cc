@@ -1,8 +1,12 @@
 #include "sever/store/inventory.h"
 
+#include <atomic>
 #include <memory>
+#include <thread>
+#include <vector>
 #include <unordered_set>
 
+#include "coding.h"
 #include "rocks_status.h"
 #include "schema.h"
 
@@ -37,6 +41,86 @@ Status scan_index(const Store& store, size_t cf, const std::string& prefix, bool
   return detail::from_rocks(it->status(), "scan index");
 }
 
+// Visits the records under `prefix` from key `from` up to `to` ("": to the prefix's end).
+Status scan_records(const Store& store, const std::string& prefix, const std::string& from,
+                    const std::string& to,
+                    const std::function<void(const Credential&, bool*)>& emit) {
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  rocksdb::Slice upper(to);
+  if (!to.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(schema::kCreds)));
+  bool go = true;
+  Credential c;
+  for (it->Seek(from); go && it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view tenant, id;
+    if (!schema::split2(it->key().ToStringView(), &tenant, &id)) {
+      return Status::Corruption("malformed record key");
+    }
+    SEVER_RETURN_IF_ERROR(decode_record(tenant, id, it->value().ToStringView(), &c));
+    emit(c, &go);
+  }
+  return detail::from_rocks(it->status(), "scan records");
+}
+
+uint64_t be64_at(std::string_view k, size_t from) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = v << 8 | (from + i < k.size() ? static_cast<uint8_t>(k[from + i]) : 0);
+  return v;
+}
+
+// Returns up to parts - 1 increasing keys that cut the keys of column family `cf` under
+// `prefix` into ranges of about the same size on disk (binary searches on approximate sizes,
+// over the 8 bytes after the first and last keys' common prefix); fewer when it is small.
+std::vector<std::string> split_range(const Store& store, size_t cf, const std::string& prefix,
+                                     size_t parts) {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator({}, store.cf(cf)));
+  it->Seek(prefix);
+  if (!it->Valid() || !it->key().starts_with(prefix)) return out;
+  const std::string first = it->key().ToString();
+  if (prefix.empty()) {
+    it->SeekToLast();
+  } else {
+    std::string after = prefix;  // the prefix ends in '\0': the next prefix ends in '\1'
+    after.back() = '\1';
+    it->SeekForPrev(after);
+    if (it->Valid() && it->key() == after) it->Prev();
+  }
+  if (!it->Valid()) return out;
+  const std::string last = it->key().ToString();
+  size_t common = 0;
+  while (common < first.size() && common < last.size() && first[common] == last[common]) ++common;
+  auto key_at = [&](uint64_t at) {
+    std::string k = first.substr(0, common);
+    coding::put_be64(&k, at);
+    return k;
+  };
+  auto size_to = [&](uint64_t at) {  // approximate bytes from the first key to key_at(at)
+    const std::string k = key_at(at);
+    rocksdb::Range r(first, k);
+    rocksdb::SizeApproximationOptions o;
+    o.include_memtables = true;
+    uint64_t size = 0;
+    return store.db()->GetApproximateSizes(o, store.cf(cf), &r, 1, &size).ok() ? size : 0;
+  };
+  const uint64_t lo = be64_at(first, common), hi = be64_at(last, common);
+  const uint64_t total = size_to(hi);
+  if (hi - lo < parts || total < (uint64_t{1} << 20)) return out;  // not worth threads
+  uint64_t from = lo;
+  for (size_t p = 1; p < parts; ++p) {
+    const uint64_t want = total / parts * p;
+    uint64_t a = from, b = hi;
+    while (b - a > 1) {
+      const uint64_t m = a + (b - a) / 2;
+      (size_to(m) < want ? a : b) = m;
+    }
+    out.push_back(key_at(b));
+    from = b;
+  }
+  return out;
+}
+
 }  // namespace
 
 Status scan_inventory(const Store& store, const InventoryFilter& filter, int64_t now,
@@ -67,20 +151,39 @@ Status scan_inventory(const Store& store, const InventoryFilter& filter, int64_t
     return scan_index(store, schema::kByTool, prefix, true, lookup);
   }
   const std::string prefix = filter.tenant.empty() ? "" : schema::prefix(filter.tenant);
-  rocksdb::ReadOptions ro;
-  ro.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(schema::kCreds)));
-  bool go = true;
-  Credential c;
-  for (it->Seek(prefix); go && it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view tenant, id;
-    if (!schema::split2(it->key().ToStringView(), &tenant, &id)) {
-      return Status::Corruption("malformed record key");
-    }
-    SEVER_RETURN_IF_ERROR(decode_record(tenant, id, it->value().ToStringView(), &c));
-    emit(c, &go);
+  return scan_records(store, prefix, prefix, "", emit);
+}
+
+Status scan_inventory_parts(const Store& store, const InventoryFilter& filter, int64_t now,
+                            size_t parts,
+                            const std::function<bool(size_t, const Credential&, State)>& fn,
+                            const LifecyclePolicy& policy) {
+  if (parts <= 1 || !filter.tool.empty() || !filter.user.empty()) {
+    return scan_inventory(store, filter, now, [&](const Credential& c, State s) {
+      return fn(0, c, s);
+    }, policy);
   }
-  return detail::from_rocks(it->status(), "scan records");
+  const std::string prefix = filter.tenant.empty() ? "" : schema::prefix(filter.tenant);
+  std::vector<std::string> bounds = {prefix};  // each part from its bound to the next
+  for (std::string& k : split_range(store, schema::kCreds, prefix, parts)) bounds.push_back(std::move(k));
+  bounds.push_back("");
+  std::atomic<bool> stop{false};
+  std::vector<Status> results(bounds.size() - 1);
+  auto scan = [&](size_t part) {
+    results[part] = scan_records(store, prefix, bounds[part], bounds[part + 1],
+                                 [&](const Credential& c, bool* go) {
+      const State eff = effective_state(c, now, policy);
+      if (matches(c, eff, filter, now) && !fn(part, c, eff)) stop = true;
+      *go = !stop;
+    });
+    if (!results[part].ok()) stop = true;
+  };
+  std::vector<std::thread> threads;
+  for (size_t part = 1; part < results.size(); ++part) threads.emplace_back(scan, part);
+  scan(0);
+  for (auto& t : threads) t.join();
+  for (Status& r : results) SEVER_RETURN_IF_ERROR(r);
+  return Status::Ok();
 }
 
 Result<Report> build_report(const Store& store, const InventoryFilter& filter, int64_t now,

@@ -1,5 +1,6 @@
 #include "item_sink.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "job_items.h"
@@ -9,30 +10,39 @@
 
 namespace sever::detail {
 
-ItemSink::ItemSink(Store& store, std::string_view job, size_t budget_bytes)
+ItemSink::ItemSink(Store& store, std::string_view job, size_t budget_bytes, size_t parts)
     : store_(store), prefix_(item_prefix(job)), dir_(store.options().data_dir + "/.items-staging") {
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);  // left by a crashed materialization
   std::filesystem::create_directories(dir_, ec);
-  sorter_ = std::make_unique<ExternalSorter>(dir_, "items", budget_bytes);
+  parts = std::max<size_t>(parts, 1);
+  for (size_t i = 0; i < parts; ++i) {
+    sorters_.push_back(
+        std::make_unique<ExternalSorter>(dir_, "items-" + std::to_string(i), budget_bytes / parts));
+  }
 }
 
 ItemSink::~ItemSink() {
-  sorter_.reset();
+  sorters_.clear();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
 
-Status ItemSink::Add(const JobItem& item) {
+Status ItemSink::Add(size_t part, const JobItem& item) {
   const std::string key = item_key(item);
   // Without the job's prefix, the sorter's 16-byte key prefixes tell most items apart.
-  return sorter_->Add(std::string_view(key).substr(prefix_.size()), encode_item(item), 0, 0);
+  return sorters_[part]->Add(std::string_view(key).substr(prefix_.size()), encode_item(item), 0, 0);
 }
 
 Result<std::map<std::string, uint64_t>> ItemSink::Commit() {
   if (!std::filesystem::is_directory(dir_)) return Status::IoError("cannot create " + dir_);
   std::map<std::string, uint64_t> per_tool;
-  SEVER_ASSIGN_OR_RETURN(auto rows, sorter_->Read());
+  std::vector<std::unique_ptr<RowReader>> parts;
+  for (auto& sorter : sorters_) {
+    SEVER_ASSIGN_OR_RETURN(auto r, sorter->Read());
+    parts.push_back(std::move(r));
+  }
+  auto rows = merge_readers(std::move(parts));
   SstSink sink(schema::kJobItems, store_.cf(schema::kJobItems), dir_ + "/items.sst");
   std::string key = prefix_, prev;
   std::map<std::string, uint64_t>::iterator tool = per_tool.end();  // items come tool by tool

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "external_sort.h"
 #include "sever/store/revocation.h"
@@ -17,14 +18,15 @@ namespace sever::detail {
 
 class ItemSink {
  public:
-  /// Stages the items of job `job` under `store`'s data directory, spilling past `budget_bytes`.
-  ItemSink(Store& store, std::string_view job, size_t budget_bytes);
+  /// Stages the items of job `job` under `store`'s data directory, from `parts` producers that
+  /// may add concurrently (one part each), together spilling past `budget_bytes`.
+  ItemSink(Store& store, std::string_view job, size_t budget_bytes, size_t parts = 1);
   ~ItemSink();  // removes what it staged
   ItemSink(const ItemSink&) = delete;
   ItemSink& operator=(const ItemSink&) = delete;
 
-  /// Adds an item of the job. Returns io_error if a spill fails.
-  Status Add(const JobItem& item);
+  /// Adds an item of the job from producer `part`. Returns io_error if a spill fails.
+  Status Add(size_t part, const JobItem& item);
 
   /// Writes every item added into the store in one ingestion, replacing items of the same keys.
   /// Returns the distinct items written per tool. Call once.
@@ -34,7 +36,7 @@ class ItemSink {
   Store& store_;
   const std::string prefix_;  // of every item key of the job: not sorted, added back
   std::string dir_;
-  std::unique_ptr<ExternalSorter> sorter_;
+  std::vector<std::unique_ptr<ExternalSorter>> sorters_;  // one per part
 };
 
 }  // namespace sever::detail

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -87,10 +88,16 @@ int run_job(Store& store, JobSpec& job, const RunFlags& flags) {
 
 int run_job(Store& store, JobSpec& job, const providers::ProviderSet& providers,
             const RunFlags& flags) {
+  double materialize_s = 0;
   if (!job.materialized) {
+    const auto t0 = std::chrono::steady_clock::now();
     auto n = materialize_job(store, job, job.created_at);
     if (!n.ok()) return fail(n.status());
-    if (flags.format != Format::json) std::cerr << "job " << job.id << ": " << *n << " credentials to revoke\n";
+    materialize_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (flags.format != Format::json) {
+      std::cerr << "job " << job.id << ": " << *n << " credentials to revoke (items written in "
+                << materialize_s << " s)\n";
+    }
   }
   ProgressView view(!flags.no_progress && flags.format != Format::json && isatty(2));
   actors::RunOptions o;
@@ -103,7 +110,8 @@ int run_job(Store& store, JobSpec& job, const providers::ProviderSet& providers,
     nlohmann::json by = nlohmann::json::object();
     for (const auto& [name, p] : r->by_provider) by[name] = to_json(p);
     nlohmann::json out = {{"job", job.id}, {"state", to_string(job.state)},
-                          {"seconds", r->elapsed_s}, {"all", to_json(a)}, {"by_provider", by}};
+                          {"seconds", r->elapsed_s}, {"materialize_seconds", materialize_s},
+                          {"all", to_json(a)}, {"by_provider", by}};
     if (flags.freeze_ms >= 0) out["freeze_ms"] = flags.freeze_ms;
     std::cout << out.dump(2) << "\n";
   } else {

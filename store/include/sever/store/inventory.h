@@ -32,6 +32,16 @@ Status scan_inventory(const Store& store, const InventoryFilter& filter, int64_t
                       const std::function<bool(const Credential&, State)>& fn,
                       const LifecyclePolicy& policy = {});
 
+/// Like scan_inventory, on `parts` threads when it would scan the records themselves (the whole
+/// store, or one tenant): the range is cut into parts of about the same size, and
+/// `fn(part, record, effective_state)` is called concurrently from each part's thread, in key
+/// order within a part. Once any call returns false the others stop soon after. With an index
+/// (tool, user) or parts <= 1 it is scan_inventory with every call in part 0.
+Status scan_inventory_parts(const Store& store, const InventoryFilter& filter, int64_t now,
+                            size_t parts,
+                            const std::function<bool(size_t, const Credential&, State)>& fn,
+                            const LifecyclePolicy& policy = {});
+
 /// Counters of one slice of the report.
 struct ReportCounts {
   uint64_t total = 0;
