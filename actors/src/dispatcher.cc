@@ -92,31 +92,40 @@ bool prepare(Self* self, Work& w, providers::HttpRequest* req) {
     finish(self, item, ItemState::manual, s.setup.config->manual_action);
     return false;
   }
-  if (!w.has_record) {
-    finish(self, item, ItemState::dead_letter, w.read_error);
-    return false;
-  }
-  if (w.record.sealed.empty()) {  // another job confirmed it already
-    finish(self, item, ItemState::already_gone, "secret already erased after revocation");
-    return false;
-  }
   providers::RevokeItem ri;
   ri.tenant = item.tenant;
   ri.id = item.id;
   ri.tool = item.tool;
-  ri.kind = w.record.kind;
   ri.client = item.client;
-  auto secret = s.setup.store->OpenSealed(w.record);  // kept sealed in w for a retry
-  if (!secret.ok()) {
-    finish(self, item, ItemState::dead_letter, secret.status().message());
-    return false;
+  // A kind the adapter does not revoke: the supervisor did not read the record, and the secret
+  // is not decrypted; Build refuses it, saying why.
+  const bool unread = item.kind && !s.setup.adapter->revokes(*item.kind);
+  if (unread) {
+    ri.kind = *item.kind;
+  } else {
+    if (!w.has_record) {
+      finish(self, item, ItemState::dead_letter, w.read_error);
+      return false;
+    }
+    if (w.record.sealed.empty()) {  // another job confirmed it already
+      finish(self, item, ItemState::already_gone, "secret already erased after revocation");
+      return false;
+    }
+    ri.kind = w.record.kind;
+    auto secret = s.setup.store->OpenSealed(w.record);  // kept sealed in w for a retry
+    if (!secret.ok()) {
+      finish(self, item, ItemState::dead_letter, secret.status().message());
+      return false;
+    }
+    ri.token = std::move(secret).value();
   }
-  ri.token = std::move(secret).value();
   auto built = s.setup.adapter->Build(ri, *s.setup.config);
-  if (!built.ok()) {  // refused: no API for this kind of credential, a person must act
-    const bool manual = built.status().code() == Code::refused;
+  if (!built.ok() || unread) {  // refused: no API for this kind of credential, a person must act
+    const bool manual = !built.ok() && built.status().code() == Code::refused;
     finish(self, item, manual ? ItemState::manual : ItemState::dead_letter,
-           built.status().message());
+           built.ok() ? "adapter " + std::string(s.setup.adapter->name()) +
+                            " built a request for a kind it does not revoke"
+                      : built.status().message());
     return false;
   }
   *req = std::move(built).value();

@@ -193,22 +193,27 @@ class Supervisor {
     return a;
   }
 
-  // Reads what dispatchers need to revoke the items: their records, in one batched read (not
-  // for tools without an API, whose items only become manual).
+  // Reads what dispatchers need to revoke the items: their records, in one batched read. Not
+  // for items that only become manual: a tool without an API, or a kind its adapter does not
+  // revoke (their secrets are neither read nor decrypted).
   std::vector<Work> MakeWork(const Stream& st, std::vector<JobItem>&& items) {
     std::vector<Work> works(items.size());
-    if (st.adapter->has_api()) {
-      std::vector<std::pair<std::string_view, std::string_view>> keys;
-      keys.reserve(items.size());
-      for (const JobItem& item : items) keys.emplace_back(item.tenant, item.id);
-      auto records = store_.GetRecords(keys);
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (records[i].ok()) {
-          works[i].record = std::move(records[i]).value();
-          works[i].has_record = true;
-        } else {
-          works[i].read_error = records[i].status().message();
-        }
+    std::vector<size_t> read;  // indexes of the items whose records are needed
+    std::vector<std::pair<std::string_view, std::string_view>> keys;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const JobItem& item = items[i];
+      if (!st.adapter->has_api() || (item.kind && !st.adapter->revokes(*item.kind))) continue;
+      read.push_back(i);
+      keys.emplace_back(item.tenant, item.id);
+    }
+    auto records = store_.GetRecords(keys);
+    for (size_t r = 0; r < read.size(); ++r) {
+      Work& w = works[read[r]];
+      if (records[r].ok()) {
+        w.record = std::move(records[r]).value();
+        w.has_record = true;
+      } else {
+        w.read_error = records[r].status().message();
       }
     }
     for (size_t i = 0; i < items.size(); ++i) works[i].item = std::move(items[i]);

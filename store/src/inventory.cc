@@ -3,8 +3,8 @@
 #include <atomic>
 #include <memory>
 #include <thread>
-#include <vector>
 #include <unordered_set>
+#include <vector>
 
 #include "coding.h"
 #include "rocks_status.h"

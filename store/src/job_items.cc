@@ -19,7 +19,10 @@ namespace sever {
 namespace detail {
 namespace {
 
-constexpr uint8_t kItemFormat = 2;
+// 3: the credential's kind follows the state. 2 (read only): without it.
+constexpr uint8_t kItemFormat = 3;
+constexpr uint8_t kItemFormatWithoutKind = 2;
+constexpr uint8_t kKindCount = 5;
 
 }  // namespace
 
@@ -40,6 +43,7 @@ std::string encode_item(const JobItem& it) {
   std::string v;
   v.push_back(static_cast<char>(kItemFormat));
   v.push_back(static_cast<char>(it.state));
+  v.push_back(static_cast<char>(it.kind ? static_cast<uint8_t>(*it.kind) : 0));  // 0: unknown
   coding::put_varint(&v, it.attempts);
   coding::put_varint_signed(&v, it.next_at_ms);
   coding::put_varint_signed(&v, it.updated_ms);
@@ -59,10 +63,12 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
     return Status::Corruption("malformed job item key in job " + std::string(job));
   }
   coding::Reader r(value);
-  uint8_t format, state;
+  uint8_t format, state, kind = 0;
   JobItem it;
-  if (!r.u8(&format) || format != kItemFormat || !r.u8(&state) || state < 1 ||
-      state > kItemStateCount || !r.varint32(&it.attempts) || !r.varint_signed(&it.next_at_ms) ||
+  if (!r.u8(&format) || (format != kItemFormat && format != kItemFormatWithoutKind) ||
+      !r.u8(&state) || state < 1 || state > kItemStateCount ||
+      (format == kItemFormat && (!r.u8(&kind) || kind > kKindCount)) ||
+      !r.varint32(&it.attempts) || !r.varint_signed(&it.next_at_ms) ||
       !r.varint_signed(&it.updated_ms) || !r.bytes(&client) ||
       !r.bytes(&detail) || !r.done()) {
     return Status::Corruption("malformed job item " + std::string(tenant) + "/" +
@@ -75,6 +81,7 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
   it.tool = key.substr(t, end - t);
   it.client = client;
   it.state = static_cast<ItemState>(state);
+  if (kind != 0) it.kind = static_cast<Kind>(kind);
   it.detail = detail;
   *out = std::move(it);
   return Status::Ok();

@@ -1,6 +1,7 @@
 // Internal: the keys and values of a revocation job's items in the job-items column family.
 //   key:   job\0 tool\0 be32(rank) tenant\0 id  (each tool's items in rank order)
-//   value: format, state, attempts, next_at_ms, updated_ms, client, detail
+//   value: format (3), state, kind (0: unknown), attempts, next_at_ms, updated_ms, client, detail
+//          (format 2, still read: the same without kind)
 #pragma once
 
 #include <string>

@@ -258,6 +258,7 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
     it.id = c.id;
     it.tool = c.tool;
     it.client = c.client;
+    it.kind = c.kind;
     it.updated_ms = now_ms;
     failures[part] = sink.Add(part, it);
     return failures[part].ok();

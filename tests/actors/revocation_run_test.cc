@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "integration/fake_provider.h"
+#include "schema.h"
 #include "sever/providers/registry.h"
 #include "sever/store/time.h"
 #include "support/store_fixture.h"
@@ -178,6 +179,38 @@ TEST_F(RevocationRunTest, ItemsThatNeedNoRequestTakeNoTokenOfTheProvidersRate) {
   EXPECT_EQ(r->all.requests, 3u);
   EXPECT_LT(r->elapsed_s, 30.0);
   EXPECT_EQ(fake_->get_record().size(), 3u);
+}
+
+TEST_F(RevocationRunTest, AKindTheProviderCannotRevokeIsManualWithoutItsRecordBeingRead) {
+  for (int i = 0; i < 5; ++i) {
+    auto c = Cred("acme", "k" + std::to_string(i), "key-" + std::to_string(i), "alpha");
+    c.meta.kind = Kind::api_key;
+    ASSERT_TRUE(store_->Put(std::move(c), false, "test").ok());
+  }
+  ASSERT_TRUE(store_->Put(Cred("acme", "t0", "tok-0", "alpha"), false, "test").ok());
+  JobSpec job = Start();
+  // The API keys' records vanish after materialization: reading one would dead-letter its
+  // item. The item knows its kind, so the run neither reads nor decrypts those secrets.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->db()->Delete({}, store_->cf(schema::kCreds),
+                                     schema::cred_key("acme", "k" + std::to_string(i))).ok());
+  }
+  auto r = run_revocation(*store_, job, Providers({"alpha"}, "rfc7009"), RunOptions(), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->all.manual, 5u);
+  EXPECT_EQ(r->all.dead_letter, 0u);
+  EXPECT_EQ(r->all.revoked, 1u);
+  EXPECT_EQ(r->all.requests, 1u);
+  size_t manual = 0;
+  ASSERT_TRUE(scan_items(*store_, job.id, [&](const JobItem& it) {
+                if (it.state == ItemState::manual) {
+                  ++manual;
+                  EXPECT_EQ(it.kind, Kind::api_key);
+                  EXPECT_NE(it.detail.find("cannot revoke api_key"), std::string::npos) << it.detail;
+                }
+                return true;
+              }).ok());
+  EXPECT_EQ(manual, 5u);
 }
 
 TEST_F(RevocationRunTest, ADispatcherThatKeepsDyingFailsTheRunAndResumeFinishesIt) {

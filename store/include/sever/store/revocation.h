@@ -77,6 +77,10 @@ struct JobItem {
   std::string job;
   uint32_t rank = 0;  // 0 = riskiest; items are stored and worked in rank order
   std::string tenant, id, tool, client;
+  /// The credential's kind when the job was materialized (unset in items written before kinds
+  /// were stored): a kind its provider cannot revoke by API becomes manual without its secret
+  /// being read or decrypted.
+  std::optional<Kind> kind;
   ItemState state = ItemState::pending;
   uint32_t attempts = 0;
   int64_t next_at_ms = 0;  // retry_wait: not before
