@@ -22,7 +22,9 @@ namespace {
 // 3: the credential's kind follows the state. 2 (read only): without it.
 constexpr uint8_t kItemFormat = 3;
 constexpr uint8_t kItemFormatWithoutKind = 2;
-constexpr uint8_t kKindCount = 5;
+
+// 0 stands for "not stored" (format 2).
+bool known_kind(uint8_t k) { return k == 0 || to_string(static_cast<Kind>(k)) != "unknown"; }
 
 }  // namespace
 
@@ -67,7 +69,7 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
   JobItem it;
   if (!r.u8(&format) || (format != kItemFormat && format != kItemFormatWithoutKind) ||
       !r.u8(&state) || state < 1 || state > kItemStateCount ||
-      (format == kItemFormat && (!r.u8(&kind) || kind > kKindCount)) ||
+      (format == kItemFormat && (!r.u8(&kind) || !known_kind(kind))) ||
       !r.varint32(&it.attempts) || !r.varint_signed(&it.next_at_ms) ||
       !r.varint_signed(&it.updated_ms) || !r.bytes(&client) ||
       !r.bytes(&detail) || !r.done()) {
