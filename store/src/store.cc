@@ -227,6 +227,7 @@ Result<Credential> Store::GetRecord(std::string_view tenant, std::string_view id
 
 std::vector<Result<Credential>> Store::GetRecords(
     const std::vector<std::pair<std::string_view, std::string_view>>& keys) const {
+  if (keys.empty()) return {};  // a batch of items that all end without a record
   std::vector<std::string> raw;
   raw.reserve(keys.size());
   for (const auto& [tenant, id] : keys) raw.push_back(schema::cred_key(tenant, id));

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "sever/actors/revocation_run.h"
-#include "sever/store/time.h"
 
 namespace sever::cli {
 namespace {
