@@ -5,7 +5,8 @@
 //   2. sever-fake-provider on loopback serving every tool: tools with an adapter of their own
 //      under it, the others through the generic RFC 7009 adapter;
 //   3. `sever revoke --all --yes` against it with no limits: wall time, requests/s, peak RSS,
-//      and the freeze time the CLI reports;
+//      and the freeze time the CLI reports; the CPU seconds of sever and of the fake provider
+//      (wait4), which on this machine's cores bound the wall time, and so the ratio to 4.;
 //   4. beside it, the ceiling of the HTTP library: a bare libcurl-multi loop sending the very
 //      requests sever sends (each adapter's, built from the same generated credentials and
 //      providers file) with 256 in flight; sever's HTTP client alone over the same requests
@@ -66,6 +67,7 @@ struct Child {
   int code = 0;
   double seconds = 0;
   long rss_kib = 0;
+  double cpu_seconds = 0;  // user + system
   std::string out, err;
 };
 
@@ -90,6 +92,7 @@ Child run(const std::vector<std::string>& argv, const fs::path& work, const std:
   Child c;
   c.seconds = since(t0);
   c.rss_kib = ru.ru_maxrss;
+  c.cpu_seconds = rusage_cpu_seconds(ru);
   c.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   std::ifstream o(out), e(err);
   c.out.assign(std::istreambuf_iterator<char>(o), {});
@@ -122,9 +125,16 @@ class Fake {
     }
     if (port_ == 0) fail("the fake provider did not start");
   }
-  ~Fake() {
+  ~Fake() { Stop(); }
+
+  /// Stops the fake provider (once) and returns the CPU seconds it used.
+  double Stop() {
+    if (pid_ == 0) return 0;
     kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
+    struct rusage ru {};
+    wait4(pid_, nullptr, 0, &ru);
+    pid_ = 0;
+    return rusage_cpu_seconds(ru);
   }
   int port() const { return port_; }
   json Stats() const {
@@ -248,6 +258,8 @@ json revoke_run(const Setup& s, const json& pf, const json& fake_cfg, json* fake
   *fake_stats = fake.Stats();
   json r = json::parse(c.out);
   r["wall_seconds"] = c.seconds;
+  r["cpu_seconds"] = c.cpu_seconds;
+  r["fake_cpu_seconds"] = fake.Stop();
   r["peak_rss_mib"] = c.rss_kib / 1024.0;
   return r;
 }
@@ -263,6 +275,8 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
                       {"revoked", unlimited["all"]["revoked"]}, {"manual", unlimited["all"]["manual"]},
                       {"dead_letter", unlimited["all"]["dead_letter"]},
                       {"peak_rss_mib", unlimited["peak_rss_mib"]},
+                      {"cpu_seconds", unlimited["cpu_seconds"]},
+                      {"fake_cpu_seconds", unlimited["fake_cpu_seconds"]},
                       {"materialize_seconds", unlimited.value("materialize_seconds", 0.0)},
                       {"freeze_all_ms", unlimited.value("freeze_ms", -1.0)}};
   {
@@ -290,6 +304,18 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
                                           {"requests_per_s", n / *secs},
                                           {"cpu_us_per_request", 1e6 * cpu / n}});
     }
+    // What the CPU allows: sever and the fake provider share this machine's cores, so the
+    // command cannot take less than their CPU seconds over the cores (the bare loop, one thread,
+    // is not bound so). Hence a ceiling on the ratio to the bare loop, from this run's figures.
+    const double cores = std::max(1u, std::thread::hardware_concurrency());
+    const double min_wall = (unlimited["cpu_seconds"].get<double>() +
+                             unlimited["fake_cpu_seconds"].get<double>()) / cores;
+    out["cpu_bound"] = {{"cores", cores},
+                        {"sever_cpu_us_per_request", 1e6 * unlimited["cpu_seconds"].get<double>() / requests},
+                        {"fake_cpu_us_per_request",
+                         1e6 * unlimited["fake_cpu_seconds"].get<double>() / requests},
+                        {"min_command_seconds", min_wall},
+                        {"max_ratio_to_bare", bare / min_wall}};
     if (access("/usr/bin/curl", X_OK) == 0) {
       double cli = curl_cli(fake.port(), f.curl_cli_sample, s.work);
       out["curl_parallel_64"] = {{"requests", f.curl_cli_sample}, {"seconds", cli},
@@ -320,6 +346,12 @@ void print_unlimited(const json& out, const Flags& f) {
                 h["threads"].get<int>(), h["seconds"].get<double>(), h["requests_per_s"].get<double>(),
                 h["cpu_us_per_request"].get<double>(), b["cpu_us_per_request"].get<double>());
   }
+  const auto& cb = out["cpu_bound"];
+  std::printf("CPU per request: sever %.1f us (whole command), the fake provider %.1f us; on %.0f "
+              "cores the command takes at least %.2f s, so at most %.2fx the bare loop's speed\n",
+              cb["sever_cpu_us_per_request"].get<double>(), cb["fake_cpu_us_per_request"].get<double>(),
+              cb["cores"].get<double>(), cb["min_command_seconds"].get<double>(),
+              cb["max_ratio_to_bare"].get<double>());
   if (out.contains("curl_parallel_64")) {
     const auto& c = out["curl_parallel_64"];
     std::printf("curl --parallel --parallel-max 64: %llu requests in %.2f s = %.0f req/s\n",

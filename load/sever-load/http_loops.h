@@ -3,6 +3,8 @@
 // the store or the actors. Each keeps `parallel` requests in flight until all are answered.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <cstddef>
 #include <vector>
 
@@ -23,5 +25,8 @@ Result<double> client_loop(const std::vector<providers::HttpRequest>& requests, 
 
 /// Returns the CPU seconds (user + system) this process has used so far.
 double cpu_seconds();
+
+/// Returns the CPU seconds (user + system) of a getrusage or wait4 result.
+double rusage_cpu_seconds(const struct rusage& u);
 
 }  // namespace sever::load
