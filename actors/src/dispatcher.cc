@@ -99,7 +99,7 @@ bool prepare(Self* self, Work& w, providers::HttpRequest* req) {
   ri.client = item.client;
   // A kind the adapter does not revoke: the supervisor did not read the record, and the secret
   // is not decrypted; Build refuses it, saying why.
-  const bool unread = item.kind && !s.setup.adapter->revokes(*item.kind);
+  const bool unread = !needs_record(*s.setup.adapter, item);
   if (unread) {
     ri.kind = *item.kind;
   } else {

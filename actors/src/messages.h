@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "sever/actors/revocation_run.h"
+#include "sever/providers/adapter.h"
 #include "sever/providers/http.h"
 #include "sever/store/record.h"
 #include "sever/store/revocation.h"
@@ -38,6 +39,13 @@ struct Work {
   std::string read_error;  // set when the record could not be read
 };
 using WorkBatch = std::vector<Work>;
+
+/// True when revoking the item needs its record (sealed secret): false for an item that can
+/// only end manual, a tool without an API or a kind its adapter does not revoke. The supervisor
+/// reads no record for such an item, and its dispatcher decrypts nothing for it.
+inline bool needs_record(const providers::Adapter& adapter, const JobItem& item) {
+  return adapter.has_api() && !(item.kind && !adapter.revokes(*item.kind));
+}
 
 /// Item transitions for the store writer.
 using ItemBatch = std::vector<JobItem>;

@@ -202,7 +202,7 @@ class Supervisor {
     std::vector<std::pair<std::string_view, std::string_view>> keys;
     for (size_t i = 0; i < items.size(); ++i) {
       const JobItem& item = items[i];
-      if (!st.adapter->has_api() || (item.kind && !st.adapter->revokes(*item.kind))) continue;
+      if (!needs_record(*st.adapter, item)) continue;
       read.push_back(i);
       keys.emplace_back(item.tenant, item.id);
     }

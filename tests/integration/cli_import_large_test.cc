@@ -26,7 +26,6 @@ class LargeImportTest : public ImportTest {
     for (const auto& l : v) s += l + "\n";
     return s;
   }
-  // Imports the lines; expects exit 2 naming `line` (and `what` after it) and nothing imported.
   // Asserts the import of v fails naming `line` (and `what` after it), storing nothing: the
   // store still holds `stored` credentials.
   void expect_fails_at(const std::vector<std::string>& v, int line, const std::string& what,
