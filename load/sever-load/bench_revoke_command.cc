@@ -308,12 +308,11 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
     // command cannot take less than their CPU seconds over the cores (the bare loop, one thread,
     // is not bound so). Hence a ceiling on the ratio to the bare loop, from this run's figures.
     const double cores = std::max(1u, std::thread::hardware_concurrency());
-    const double min_wall = (unlimited["cpu_seconds"].get<double>() +
-                             unlimited["fake_cpu_seconds"].get<double>()) / cores;
+    const double sever_cpu = unlimited["cpu_seconds"], fake_cpu = unlimited["fake_cpu_seconds"];
+    const double min_wall = (sever_cpu + fake_cpu) / cores;
     out["cpu_bound"] = {{"cores", cores},
-                        {"sever_cpu_us_per_request", 1e6 * unlimited["cpu_seconds"].get<double>() / requests},
-                        {"fake_cpu_us_per_request",
-                         1e6 * unlimited["fake_cpu_seconds"].get<double>() / requests},
+                        {"sever_cpu_us_per_request", 1e6 * sever_cpu / requests},
+                        {"fake_cpu_us_per_request", 1e6 * fake_cpu / requests},
                         {"min_command_seconds", min_wall},
                         {"max_ratio_to_bare", bare / min_wall}};
     if (access("/usr/bin/curl", X_OK) == 0) {
