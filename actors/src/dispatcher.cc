@@ -51,15 +51,20 @@ struct DispatcherState {
 
 using Self = caf::stateful_actor<DispatcherState>;
 
-// Records a transition; final ones count as finished. Sent by flush().
+// Records a transition; final ones count as finished. Sent by flush(). A final transition
+// moves the item out (its work is done; callers drop it), any other copies it (it stays queued).
 void finish(Self* self, JobItem& item, ItemState state, std::string detail) {
   auto& s = self->state;
   item.state = state;
   item.detail = std::move(detail);
   item.updated_ms = now_unix_ms();
   s.report.delta.count_final(state);
-  if (is_final(state)) ++s.report.finished;
-  s.updates.push_back(item);
+  if (is_final(state)) {
+    ++s.report.finished;
+    s.updates.push_back(std::move(item));
+  } else {
+    s.updates.push_back(item);
+  }
 }
 
 // Sends the transitions and counters gathered so far when there are enough of them, they are

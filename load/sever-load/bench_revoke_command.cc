@@ -63,40 +63,10 @@ struct Flags {
   throw CLI::RuntimeError(1);
 }
 
-struct Child {
-  int code = 0;
-  double seconds = 0;
-  long rss_kib = 0;
-  double cpu_seconds = 0;  // user + system
-  std::string out, err;
-};
-
-// Runs a program to its end, capturing stdout and stderr (to files: they may be large).
-Child run(const std::vector<std::string>& argv, const fs::path& work, const std::string& stdin_file = "") {
-  const fs::path out = work / "child.out", err = work / "child.err";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (!stdin_file.empty()) posix_spawn_file_actions_addopen(&fa, 0, stdin_file.c_str(), O_RDONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  auto t0 = Clock::now();
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) fail("cannot run " + argv[0]);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  Child c;
-  c.seconds = since(t0);
-  c.rss_kib = ru.ru_maxrss;
-  c.cpu_seconds = rusage_cpu_seconds(ru);
-  c.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  std::ifstream o(out), e(err);
-  c.out.assign(std::istreambuf_iterator<char>(o), {});
-  c.err.assign(std::istreambuf_iterator<char>(e), {});
+// Runs a program to its end (see cli::run_child); fails when it cannot be started.
+ChildRun run(const std::vector<std::string>& argv, const fs::path& work) {
+  ChildRun c = run_child(argv, work);
+  if (c.code == -1) fail(c.err);
   return c;
 }
 

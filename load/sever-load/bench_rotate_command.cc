@@ -315,16 +315,14 @@ struct Scenario {
 // sever's rotation alone, as an operator runs it: `sever rotate dek --all`, a child process.
 Scenario run_cli(const fs::path& clone, const Flags& f) {
   const std::string sever = (fs::read_symlink("/proc/self/exe").parent_path() / "sever").string();
-  std::string out;
   Scenario s;
-  long rss_kib = 0;
-  if (run_child({sever, "--data", clone.string(), "rotate", "dek", "--all", "--workers",
-                 std::to_string(f.workers), "--no-progress", "--format", "json"},
-                &out, &s.seconds, &rss_kib) != 0) {
-    fail("sever rotate dek --all failed: " + out);
-  }
-  s.resealed = json::parse(out)["resealed"].get<uint64_t>();
-  s.peak_rss_mib = rss_kib / 1024.0;
+  ChildRun c = run_child({sever, "--data", clone.string(), "rotate", "dek", "--all", "--workers",
+                          std::to_string(f.workers), "--no-progress", "--format", "json"},
+                         clone.parent_path());
+  if (c.code != 0) fail("sever rotate dek --all failed: " + c.err);
+  s.seconds = c.seconds;
+  s.resealed = json::parse(c.out)["resealed"].get<uint64_t>();
+  s.peak_rss_mib = c.rss_kib / 1024.0;
   fs::remove_all(clone);
   fs::remove(clone.string() + ".key");
   return s;

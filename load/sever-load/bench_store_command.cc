@@ -137,24 +137,19 @@ void run_bench(const BenchFlags& f) {
   r["input_bytes"] = fs::file_size(jsonl);
 
   // 2. sever init + sever import, as an operator runs them.
-  std::string out;
-  double secs;
-  long rss;
-  if (run_child({sever, "--data", data.string(), "init"}, &out, &secs, &rss) != 0) {
-    fail("sever init failed");
+  if (ChildRun init = run_child({sever, "--data", data.string(), "init"}, dir); init.code != 0) {
+    fail("sever init failed: " + init.err);
   }
-  out.clear();
-  if (run_child({sever, "--data", data.string(), "import", jsonl.string(), "--format", "json"},
-                &out, &secs, &rss) != 0) {
-    fail("sever import failed: " + out);
-  }
-  auto imp = nlohmann::json::parse(out);
-  r["import"] = {{"wall_seconds", secs},
-                 {"rate_per_second", f.count / secs},
+  ChildRun imported =
+      run_child({sever, "--data", data.string(), "import", jsonl.string(), "--format", "json"}, dir);
+  if (imported.code != 0) fail("sever import failed: " + imported.err);
+  auto imp = nlohmann::json::parse(imported.out);
+  r["import"] = {{"wall_seconds", imported.seconds},
+                 {"rate_per_second", f.count / imported.seconds},
                  {"parse_seconds", imp["parse_seconds"]},
                  {"write_seconds", imp["write_seconds"]},
                  {"ingest_seconds", imp["ingest_seconds"]},
-                 {"peak_rss_mib", rss / 1024.0},
+                 {"peak_rss_mib", imported.rss_kib / 1024.0},
                  {"disk_bytes", dir_bytes(data)}};
 
   // 3. Baseline: raw RocksDB load of the same lines.

@@ -1,8 +1,8 @@
 // Helpers the benchmark commands share: the machine's name, latency percentiles, wall time, and
-// running a child process with its peak RSS.
+// running a child process with its CPU time and peak RSS.
 #pragma once
 
-#include <poll.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,49 +58,59 @@ inline long peak_rss_kib(pid_t pid) {
   return 0;
 }
 
-/// Runs a program (argv[0] a path) to its end with its stdout captured into *out and stderr
-/// inherited. Returns its exit code (128 when it did not exit normally, -1 when it could not be
-/// started) and fills its wall seconds and peak RSS in KiB. The RSS is the child's own VmHWM,
-/// sampled every 10 ms: wait4's ru_maxrss would also count the RSS this (large) process had
-/// when it spawned the child.
-inline int run_child(const std::vector<std::string>& argv, std::string* out, double* secs,
-                     long* max_rss_kib) {
-  int pipefd[2];
-  if (pipe(pipefd) != 0) return -1;
+/// Returns the CPU seconds (user + system) of a getrusage or wait4 result.
+inline double rusage_cpu_seconds(const struct rusage& u) {
+  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+/// What a child process did.
+struct ChildRun {
+  int code = 0;             // exit code; 128 when it did not exit normally, -1 not started
+  double seconds = 0;       // wall
+  double cpu_seconds = 0;   // user + system
+  long rss_kib = 0;         // peak RSS
+  std::string out, err;     // what it printed
+};
+
+/// Runs a program (argv[0] a path) to its end, its stdout and stderr captured through files in
+/// `work` (they may be large). The peak RSS is the child's own VmHWM, sampled every 10 ms:
+/// wait4's ru_maxrss would also count the RSS this (large) process had when it spawned the
+/// child. The CPU seconds are the child's own, from wait4.
+inline ChildRun run_child(const std::vector<std::string>& argv, const std::filesystem::path& work) {
+  const std::filesystem::path out = work / "child.out", err = work / "child.err";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  ChildRun c;
   pid_t pid;
   const auto t0 = std::chrono::steady_clock::now();
   const int spawned = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  close(pipefd[1]);
   if (spawned != 0) {
-    close(pipefd[0]);
-    return -1;
+    c.code = -1;
+    c.err = "cannot run " + argv[0];
+    return c;
   }
-  long peak = 0;
-  char buf[4096];
-  for (;;) {
-    pollfd p{pipefd[0], POLLIN, 0};
-    if (poll(&p, 1, 10) > 0) {
-      const ssize_t n = read(pipefd[0], buf, sizeof buf);
-      if (n <= 0) break;
-      out->append(buf, static_cast<size_t>(n));
-    }
-    peak = std::max(peak, peak_rss_kib(pid));
-  }
-  close(pipefd[0]);
   int status = 0;
   struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  *secs = since(t0);
-  *max_rss_kib = peak > 0 ? peak : ru.ru_maxrss;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  long peak = 0;
+  while (wait4(pid, &status, WNOHANG, &ru) == 0) {
+    peak = std::max(peak, peak_rss_kib(pid));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  c.seconds = since(t0);
+  c.cpu_seconds = rusage_cpu_seconds(ru);
+  c.rss_kib = peak > 0 ? peak : ru.ru_maxrss;
+  c.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  std::ifstream o(out), e(err);
+  c.out.assign(std::istreambuf_iterator<char>(o), {});
+  c.err.assign(std::istreambuf_iterator<char>(e), {});
+  return c;
 }
 
 }  // namespace sever::load::cli

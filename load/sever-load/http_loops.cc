@@ -111,15 +111,10 @@ Result<double> client_loop(const std::vector<providers::HttpRequest>& requests, 
   return secs;
 }
 
-double rusage_cpu_seconds(const struct rusage& u) {
-  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
 double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return rusage_cpu_seconds(u);
+  return cli::rusage_cpu_seconds(u);
 }
 
 }  // namespace sever::load

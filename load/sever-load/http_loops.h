@@ -26,7 +26,4 @@ Result<double> client_loop(const std::vector<providers::HttpRequest>& requests, 
 /// Returns the CPU seconds (user + system) this process has used so far.
 double cpu_seconds();
 
-/// Returns the CPU seconds (user + system) of a getrusage or wait4 result.
-double rusage_cpu_seconds(const struct rusage& u);
-
 }  // namespace sever::load

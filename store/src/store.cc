@@ -295,13 +295,14 @@ Result<SecretBytes> Store::OpenSealed(const Credential& c) {
 }
 
 Result<SecretBytes> Store::OpenWithItsDek(const Credential& c) {
-  const std::string target = c.tenant + "/" + c.id;
-  if (c.sealed.empty()) return Status::Refused("credential " + target + " has no secret (erased)");
+  if (c.sealed.empty()) {
+    return Status::Refused("credential " + c.tenant + "/" + c.id + " has no secret (erased)");
+  }
   SEVER_ASSIGN_OR_RETURN(auto dek, keyring_->Key(c.tenant, c.dek_version));
   SEVER_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(*dek));
   SecretBytes secret;
-  SEVER_RETURN_IF_ERROR(
-      aead.Open(c.sealed, secret_aad(c.tenant, c.id, c.dek_version), &secret).Prefixed(target));
+  Status opened = aead.Open(c.sealed, secret_aad(c.tenant, c.id, c.dek_version), &secret);
+  if (!opened.ok()) return opened.Prefixed(c.tenant + "/" + c.id);  // named only on failure
   return secret;
 }
 
