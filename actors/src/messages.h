@@ -29,9 +29,9 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;        // writer's own 
 using report_atom = caf::atom_constant<caf::atom("report")>;    // dispatcher → supervisor
 using committed_atom = caf::atom_constant<caf::atom("committed")>;  // writer → supervisor
 
-/// One item to revoke with what the supervisor read for it: the credential's record (sealed
-/// secret, kind), or why it could not be read. Records are read by the supervisor, on its own
-/// thread, so dispatchers only decrypt.
+/// One item to revoke with what the supervisor found for it: the credential's sealed secret and
+/// kind (the copy the item carries, or the record the supervisor read on its own thread), or
+/// why the record could not be read. Dispatchers only decrypt.
 struct Work {
   JobItem item;
   Credential record;

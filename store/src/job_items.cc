@@ -19,8 +19,10 @@ namespace sever {
 namespace detail {
 namespace {
 
-// 3: the credential's kind follows the state. 2 (read only): without it.
-constexpr uint8_t kItemFormat = 3;
+// 4: the sealed secret copied at materialization follows the detail. 3 (read only): without
+// it. 2 (read only): without the credential's kind either.
+constexpr uint8_t kItemFormat = 4;
+constexpr uint8_t kItemFormatWithoutSealed = 3;
 constexpr uint8_t kItemFormatWithoutKind = 2;
 
 // 0 stands for "not stored" (format 2).
@@ -51,6 +53,11 @@ std::string encode_item(const JobItem& it) {
   coding::put_varint_signed(&v, it.updated_ms);
   coding::put_bytes(&v, it.client);
   coding::put_bytes(&v, it.detail);
+  // A final item keeps no copy of the secret: it is revoked, or a person or a retry takes over
+  // (a retried item reads the record).
+  const bool copy = !is_final(it.state) && !it.sealed.empty();
+  coding::put_varint(&v, copy ? it.dek_version : 0);
+  coding::put_bytes(&v, copy ? std::string_view(it.sealed) : std::string_view());
   return v;
 }
 
@@ -59,7 +66,7 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
   const size_t t = job.size() + 1;
   const size_t end = key.find('\0', t);
   const size_t p = end + 1;
-  std::string_view tenant, id, client, detail;
+  std::string_view tenant, id, client, detail, sealed;
   if (end == std::string_view::npos || key.size() < p + 4 ||
       !schema::split2(key.substr(p + 4), &tenant, &id)) {
     return Status::Corruption("malformed job item key in job " + std::string(job));
@@ -67,12 +74,13 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
   coding::Reader r(value);
   uint8_t format, state, kind = 0;
   JobItem it;
-  if (!r.u8(&format) || (format != kItemFormat && format != kItemFormatWithoutKind) ||
+  if (!r.u8(&format) || format < kItemFormatWithoutKind || format > kItemFormat ||
       !r.u8(&state) || state < 1 || state > kItemStateCount ||
-      (format == kItemFormat && (!r.u8(&kind) || !known_kind(kind))) ||
+      (format >= kItemFormatWithoutSealed && (!r.u8(&kind) || !known_kind(kind))) ||
       !r.varint32(&it.attempts) || !r.varint_signed(&it.next_at_ms) ||
-      !r.varint_signed(&it.updated_ms) || !r.bytes(&client) ||
-      !r.bytes(&detail) || !r.done()) {
+      !r.varint_signed(&it.updated_ms) || !r.bytes(&client) || !r.bytes(&detail) ||
+      (format == kItemFormat && (!r.varint32(&it.dek_version) || !r.bytes(&sealed))) ||
+      !r.done()) {
     return Status::Corruption("malformed job item " + std::string(tenant) + "/" +
                               std::string(id) + " in job " + std::string(job));
   }
@@ -85,6 +93,7 @@ Status decode_item(std::string_view job, std::string_view key, std::string_view 
   it.state = static_cast<ItemState>(state);
   if (kind != 0) it.kind = static_cast<Kind>(kind);
   it.detail = detail;
+  it.sealed = sealed;
   *out = std::move(it);
   return Status::Ok();
 }

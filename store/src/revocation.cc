@@ -259,6 +259,8 @@ Result<uint64_t> materialize_job(Store& store, JobSpec& job, int64_t now) {
     it.tool = c.tool;
     it.client = c.client;
     it.kind = c.kind;
+    it.dek_version = c.dek_version;
+    it.sealed = c.sealed;
     it.updated_ms = now_ms;
     failures[part] = sink.Add(part, it);
     return failures[part].ok();

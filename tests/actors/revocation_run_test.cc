@@ -11,6 +11,7 @@
 #include "integration/fake_provider.h"
 #include "schema.h"
 #include "sever/providers/registry.h"
+#include "sever/store/rotation.h"
 #include "sever/store/time.h"
 #include "support/store_fixture.h"
 
@@ -211,6 +212,88 @@ TEST_F(RevocationRunTest, AKindTheProviderCannotRevokeIsManualWithoutItsRecordBe
                 return true;
               }).ok());
   EXPECT_EQ(manual, 5u);
+}
+
+// Each item carries the sealed secret its credential held at the freeze: that is the secret the
+// job revokes, without reading the record again. A secret stored after the freeze is not sent.
+TEST_F(RevocationRunTest, RevokesTheSecretsHeldAtTheFreezeFromTheItemsCopies) {
+  Fill({"alpha"}, 6);
+  JobSpec job = Start();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(store_->Put(Cred("acme", "c" + std::to_string(i), "later-" + std::to_string(i), "alpha"),
+                            true, "test").ok());
+  }
+  auto r = run_revocation(*store_, job, Providers({"alpha"}, "rfc7009"), SmallQueues(), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->all.revoked, 6u);
+  auto record = fake_->get_record();
+  EXPECT_EQ(record.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_TRUE(record.count(sha256_hex("tok-alpha-" + std::to_string(i)))) << i;
+    EXPECT_FALSE(record.count(sha256_hex("later-" + std::to_string(i)))) << i;
+  }
+  ASSERT_TRUE(scan_items(*store_, job.id, [&](const JobItem& it) {
+                EXPECT_TRUE(it.sealed.empty()) << it.id << ": a final item keeps no copy";
+                return true;
+              }).ok());
+}
+
+// A rotation that re-seals the records and destroys the DEK version the items' copies name,
+// between the freeze and the run: each item then opens its record under the new version.
+TEST_F(RevocationRunTest, CopiesWhoseDekARotationDestroyedOpenTheRecordInstead) {
+  Fill({"alpha"}, 6);
+  JobSpec job = Start();
+  RotationRequest rq;
+  rq.scope = RotationScope::tenant;
+  rq.tenant = "acme";
+  rq.actor = "test";
+  auto rot = begin_rotation(*store_, rq);
+  ASSERT_TRUE(rot.ok()) << rot.status().ToString();
+  for (auto& shard : rot->shards) {
+    for (int guard = 0; shard.phase != ShardPhase::done && guard < 1000; ++guard) {
+      ASSERT_TRUE(step_shard(*store_, shard, 100).ok());
+    }
+  }
+  ASSERT_TRUE(finish_rotation(*store_, rot->job, rot->shards).ok());
+  ASSERT_EQ(store_->GetRecord("acme", "c0")->dek_version, 2u);
+  auto keys = tenant_keys(*store_, "acme", RotationPolicy{}, sever::now_unix());
+  ASSERT_TRUE(keys.ok() && keys->size() == 1u && keys->front().older.size() == 1u);
+  ASSERT_EQ(keys->front().older.front().version, 1u);
+  ASSERT_EQ(keys->front().older.front().state, DekState::destroyed);
+  ASSERT_TRUE(scan_items(*store_, job.id, [&](const JobItem& it) {
+                EXPECT_EQ(it.dek_version, 1u) << it.id;  // the copies name the destroyed DEK
+                return true;
+              }).ok());
+  auto r = run_revocation(*store_, job, Providers({"alpha"}, "rfc7009"), SmallQueues(), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->all.revoked, 6u);
+  EXPECT_EQ(r->all.dead_letter, 0u);
+  ExpectAllRevoked({"alpha"}, 6);
+}
+
+// Items without a copy (written before copies were kept, or sent again by `jobs retry`) have
+// their records read when they are dispatched.
+TEST_F(RevocationRunTest, ItemsWithoutACopyRevokeTheSecretTheirRecordHolds) {
+  Fill({"alpha"}, 6);
+  JobSpec job = Start();
+  std::vector<JobItem> items;
+  ASSERT_TRUE(scan_items(*store_, job.id, [&](const JobItem& it) {
+                EXPECT_FALSE(it.sealed.empty()) << it.id;
+                items.push_back(it);
+                items.back().sealed.clear();
+                return true;
+              }).ok());
+  ASSERT_TRUE(commit_items(*store_, items, "test").ok());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(store_->Put(Cred("acme", "c" + std::to_string(i), "later-" + std::to_string(i), "alpha"),
+                            true, "test").ok());
+  }
+  auto r = run_revocation(*store_, job, Providers({"alpha"}, "rfc7009"), SmallQueues(), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->all.revoked, 6u);
+  auto record = fake_->get_record();
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(record.count(sha256_hex("later-" + std::to_string(i)))) << i;
+  EXPECT_EQ(record.size(), 6u);
 }
 
 TEST_F(RevocationRunTest, ADispatcherThatKeepsDyingFailsTheRunAndResumeFinishesIt) {

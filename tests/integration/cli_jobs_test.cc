@@ -30,8 +30,8 @@ std::map<std::string, std::pair<int, uint32_t>> raw_items(const std::string& dat
     }
     uint32_t attempts = 0;
     int shift = 0;
-    // format, state, [kind: format 3], attempts (varint), …
-    for (size_t i = v[0] == 3 ? 3 : 2; i < v.size(); ++i, shift += 7) {
+    // format, state, [kind: formats 3 and 4], attempts (varint), …
+    for (size_t i = v[0] >= 3 ? 3 : 2; i < v.size(); ++i, shift += 7) {
       attempts |= static_cast<uint32_t>(static_cast<uint8_t>(v[i]) & 0x7f) << shift;
       if ((static_cast<uint8_t>(v[i]) & 0x80) == 0) break;
     }

@@ -140,7 +140,12 @@ TEST_F(RevocationTest, MaterializeWritesRankedItemsOnce) {
   }
   for (const auto& it : items) {
     EXPECT_EQ(it.state, ItemState::pending);
-    EXPECT_EQ(it.kind, store_->GetRecord(it.tenant, it.id)->kind) << it.id;
+    auto rec = store_->GetRecord(it.tenant, it.id);
+    EXPECT_EQ(it.kind, rec->kind) << it.id;
+    // The sealed secret as the freeze found it, never the plaintext.
+    EXPECT_EQ(it.sealed, rec->sealed) << it.id;
+    EXPECT_EQ(it.dek_version, rec->dek_version) << it.id;
+    EXPECT_EQ(it.sealed.find("secret-"), std::string::npos) << it.id;
   }
   auto loaded = load_job(*store_, job->id);
   ASSERT_TRUE(loaded.ok());
@@ -157,6 +162,8 @@ TEST_F(RevocationTest, MaterializeWritesRankedItemsOnce) {
   ASSERT_EQ(again.size(), 3u);
   EXPECT_EQ(again[0].id, "gh2");
   EXPECT_EQ(again[0].state, ItemState::revoked);
+  EXPECT_TRUE(again[0].sealed.empty()) << "a final item keeps no copy of the secret";
+  EXPECT_FALSE(again[1].sealed.empty());
 }
 
 TEST_F(RevocationTest, MaterializeRepeatedAfterACrashWritesTheSameItems) {
@@ -183,7 +190,7 @@ TEST_F(RevocationTest, MaterializeRepeatedAfterACrashWritesTheSameItems) {
   }
 }
 
-TEST_F(RevocationTest, ItemsWrittenBeforeKindsWereStoredStillDecode) {
+TEST_F(RevocationTest, ItemsOfEarlierFormatsStillDecode) {
   // Format 2: format, state, attempts, next_at_ms, updated_ms, client, detail (no kind).
   std::string v;
   v.push_back(2);
@@ -206,10 +213,27 @@ TEST_F(RevocationTest, ItemsWrittenBeforeKindsWereStoredStillDecode) {
   EXPECT_EQ(got.attempts, 3u);
   EXPECT_EQ(got.client, "app-1");
   EXPECT_EQ(got.detail, "HTTP 503");
-  // The current format round-trips the kind.
+  // Format 3: the kind after the state, no copy of the secret (the run reads the record).
+  std::string v3;
+  v3.push_back(3);
+  v3.push_back(static_cast<char>(ItemState::pending));
+  v3.push_back(static_cast<char>(Kind::oauth_refresh));
+  v3.append(v.substr(2));
+  ASSERT_TRUE(detail::decode_item("r-1", detail::item_key(probe), v3, &got).ok());
+  EXPECT_EQ(got.kind, Kind::oauth_refresh);
+  EXPECT_EQ(got.detail, "HTTP 503");
+  EXPECT_TRUE(got.sealed.empty());
+  // The current format round-trips the kind and the copy of the sealed secret.
   probe.kind = Kind::pat;
+  probe.dek_version = 4;
+  probe.sealed = std::string("\x01sealed\0bytes", 14);
   ASSERT_TRUE(detail::decode_item("r-1", detail::item_key(probe), detail::encode_item(probe), &got).ok());
   EXPECT_EQ(got.kind, Kind::pat);
+  EXPECT_EQ(got.dek_version, 4u);
+  EXPECT_EQ(got.sealed, probe.sealed);
+  probe.state = ItemState::dead_letter;  // final: the copy is not stored
+  ASSERT_TRUE(detail::decode_item("r-1", detail::item_key(probe), detail::encode_item(probe), &got).ok());
+  EXPECT_TRUE(got.sealed.empty());
   v[0] = 9;
   EXPECT_EQ(detail::decode_item("r-1", detail::item_key(probe), v, &got).code(), Code::corruption);
 }
@@ -254,6 +278,7 @@ TEST_F(RevocationTest, RetryReturnsDeadLettersAndOnRequestManualItems) {
   EXPECT_EQ(after[0].state, ItemState::revoked);
   EXPECT_EQ(after[2].state, ItemState::pending);
   EXPECT_EQ(after[2].attempts, 0u);
+  EXPECT_TRUE(after[2].sealed.empty());  // its dead letter dropped the copy: the run reads the record
   EXPECT_EQ(after[3].state, ItemState::manual);
   EXPECT_EQ(*retry_items(*store_, job->id, true), 1u);
 }

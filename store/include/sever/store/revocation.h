@@ -86,6 +86,13 @@ struct JobItem {
   int64_t next_at_ms = 0;  // retry_wait: not before
   int64_t updated_ms = 0;
   std::string detail;      // last answer or the manual action: never a secret
+  /// The credential's sealed secret (nonce || ciphertext || tag, never plaintext) and the DEK
+  /// version that sealed it, copied when the job was materialized: the job revokes the secret
+  /// its scope held at the freeze without reading the record again. Empty in final items (the
+  /// copy is not stored once the item is final) and in items written before copies were kept;
+  /// those read the record.
+  uint32_t dek_version = 0;
+  std::string sealed;
   uint32_t limited = 0;    // "too many requests" answers in this run (not stored)
 };
 
