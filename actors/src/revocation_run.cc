@@ -205,7 +205,7 @@ class Supervisor {
     for (size_t i = 0; i < items.size(); ++i) {
       const JobItem& item = items[i];
       if (!needs_record(*st.adapter, item)) continue;
-      if (!item.sealed.empty() && item.kind) {  // random reads were 13% of the job's CPU
+      if (!item.sealed.empty() && item.kind) {  // the copy: no random read of the record
         Credential& c = works[i].record;
         c.tenant = item.tenant;
         c.id = item.id;

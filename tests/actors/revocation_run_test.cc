@@ -124,6 +124,21 @@ class RevocationRunTest : public testing::StoreTest {
     EXPECT_EQ(record.size(), tools.size() * static_cast<size_t>(n));
   }
 
+  // Stores a new secret ("later-i") for each of the first tool's n credentials, then runs the
+  // job: all n must end revoked. Returns what the fake provider recorded.
+  std::map<std::string, json> StoreLaterSecretsThenRun(JobSpec& job, int n) {
+    for (int i = 0; i < n; ++i) {
+      EXPECT_TRUE(store_->Put(Cred("acme", "c" + std::to_string(i), "later-" + std::to_string(i),
+                                   "alpha"), true, "test").ok());
+    }
+    auto r = run_revocation(*store_, job, Providers({"alpha"}, "rfc7009"), SmallQueues(), nullptr);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (r.ok()) {
+      EXPECT_EQ(r->all.revoked, static_cast<uint64_t>(n));
+    }
+    return fake_->get_record();
+  }
+
   std::unique_ptr<FakeProvider> fake_;
 };
 
@@ -219,14 +234,7 @@ TEST_F(RevocationRunTest, AKindTheProviderCannotRevokeIsManualWithoutItsRecordBe
 TEST_F(RevocationRunTest, RevokesTheSecretsHeldAtTheFreezeFromTheItemsCopies) {
   Fill({"alpha"}, 6);
   JobSpec job = Start();
-  for (int i = 0; i < 6; ++i) {
-    ASSERT_TRUE(store_->Put(Cred("acme", "c" + std::to_string(i), "later-" + std::to_string(i), "alpha"),
-                            true, "test").ok());
-  }
-  auto r = run_revocation(*store_, job, Providers({"alpha"}, "rfc7009"), SmallQueues(), nullptr);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->all.revoked, 6u);
-  auto record = fake_->get_record();
+  auto record = StoreLaterSecretsThenRun(job, 6);
   EXPECT_EQ(record.size(), 6u);
   for (int i = 0; i < 6; ++i) {
     EXPECT_TRUE(record.count(sha256_hex("tok-alpha-" + std::to_string(i)))) << i;
@@ -284,14 +292,7 @@ TEST_F(RevocationRunTest, ItemsWithoutACopyRevokeTheSecretTheirRecordHolds) {
                 return true;
               }).ok());
   ASSERT_TRUE(commit_items(*store_, items, "test").ok());
-  for (int i = 0; i < 6; ++i) {
-    ASSERT_TRUE(store_->Put(Cred("acme", "c" + std::to_string(i), "later-" + std::to_string(i), "alpha"),
-                            true, "test").ok());
-  }
-  auto r = run_revocation(*store_, job, Providers({"alpha"}, "rfc7009"), SmallQueues(), nullptr);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->all.revoked, 6u);
-  auto record = fake_->get_record();
+  auto record = StoreLaterSecretsThenRun(job, 6);
   for (int i = 0; i < 6; ++i) EXPECT_TRUE(record.count(sha256_hex("later-" + std::to_string(i)))) << i;
   EXPECT_EQ(record.size(), 6u);
 }
