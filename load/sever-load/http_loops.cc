@@ -73,6 +73,7 @@ Result<double> client_loop(const std::vector<providers::HttpRequest>& requests, 
                            size_t threads) {
   providers::HttpClientOptions o;
   o.max_in_flight = parallel;
+  o.max_host_connections = static_cast<long>(parallel);  // as the revocation run sets it
   o.threads = threads;
   SEVER_ASSIGN_OR_RETURN(auto client, providers::HttpClient::Start(o));
   const size_t n = requests.size();
