@@ -1,4 +1,5 @@
-// `sever-load bench-revoke --count N [--dir DIR] [--limited-seconds T] [--format table|json]`
+// `sever-load bench-revoke --count N [--dir DIR] [--limited-seconds T] [--pairs P]
+//                         [--format table|json]`
 //
 // The revocation benchmark of issue 3, every figure measured in one run:
 //   1. a store of N generated credentials (sever init + sever import);
@@ -12,7 +13,9 @@
 //      providers file) with 256 in flight; sever's HTTP client alone over the same requests
 //      (one thread, then two), which splits the gap between the HTTP layer and the rest; and
 //      `curl --parallel --parallel-max 64` (what an engineer would script) over a sample of
-//      RFC 7009 requests;
+//      RFC 7009 requests. With --pairs P, 3. and the bare loop after it run P times, the store
+//      copied before the first job and put back before each next one: the ratio of each job to
+//      the bare loop next to it, and their median (this VM's speed drifts between runs);
 //   5. with --limited-seconds T: a fresh store, every provider limited (in the fake, and in the
 //      providers file) to its share of N/T requests per second: wall time against the ideal T,
 //      and the share of requests answered 429.
@@ -54,6 +57,7 @@ struct Flags {
   std::string dir;
   double limited_seconds = 0;
   uint64_t curl_cli_sample = 20'000;
+  uint64_t pairs = 1;
   bool skip_unlimited = false;
   std::string format = "table";
 };
@@ -234,57 +238,124 @@ json revoke_run(const Setup& s, const json& pf, const json& fake_cfg, json* fake
   return r;
 }
 
-// The unlimited run and, against a fresh fake, the two baselines: the figures go into out.
+// Points every request at another port of the fake provider (a fresh one: a fake that has
+// seen a token answers it as already revoked).
+void retarget(std::vector<providers::HttpRequest>* requests, int from, int to) {
+  const std::string a = "127.0.0.1:" + std::to_string(from) + "/", b = "127.0.0.1:" + std::to_string(to) + "/";
+  for (auto& r : *requests) {
+    if (r.url.compare(7, a.size(), a) == 0) r.url.replace(7, a.size(), b);  // after "http://"
+  }
+}
+
+// The bare libcurl loop over `requests` against a fresh fake: its seconds and CPU per request.
+json bare_run(const Setup& s, std::vector<providers::HttpRequest>* requests, int* port) {
+  std::ofstream(s.work / "fake.json") << json{{"seed", 1}}.dump();
+  Fake fake(s.fake, s.work / "fake.json", s.work);
+  retarget(requests, *port, fake.port());
+  *port = fake.port();
+  const double c0 = cpu_seconds();
+  const double bare = bare_curl_multi(*requests, 256);
+  const uint64_t n = requests->size();
+  return {{"requests", n}, {"seconds", bare}, {"requests_per_s", n / bare},
+          {"cpu_us_per_request", 1e6 * (cpu_seconds() - c0) / n}};
+}
+
+// The store as it is before the first job, copied aside (restore() puts it back for the next).
+struct Snapshot {
+  fs::path data, key, copy, copy_key;
+  void take() const {
+    fs::copy(data, copy, fs::copy_options::recursive);
+    fs::copy_file(key, copy_key);
+  }
+  void restore() const {
+    fs::remove_all(data);
+    fs::remove(key);
+    fs::copy(copy, data, fs::copy_options::recursive);
+    fs::copy_file(copy_key, key);
+  }
+  void drop() const {
+    fs::remove_all(copy);
+    fs::remove(copy_key);
+  }
+};
+
+// The unlimited run and, right after it against a fresh fake, the bare loop: `pairs` times,
+// the store restored before each job (the VM's speed drifts between runs, so each job is
+// compared with the bare loop next to it). Then the other baselines, once. The figures of the
+// first pair, the pairs and the baselines go into out.
 void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_ptr) {
   json& out = *out_ptr;
-  json stats;
-  json unlimited = revoke_run(s, providers_file(tools, 1, json::object()), json{{"seed", 1}}, &stats);
-  const uint64_t requests = unlimited["all"]["requests"];
-  out["unlimited"] = {{"wall_seconds", unlimited["wall_seconds"]}, {"job_seconds", unlimited["seconds"]},
-                      {"requests", requests}, {"requests_per_s", requests / unlimited["seconds"].get<double>()},
-                      {"revoked", unlimited["all"]["revoked"]}, {"manual", unlimited["all"]["manual"]},
-                      {"dead_letter", unlimited["all"]["dead_letter"]},
-                      {"peak_rss_mib", unlimited["peak_rss_mib"]},
-                      {"cpu_seconds", unlimited["cpu_seconds"]},
-                      {"fake_cpu_seconds", unlimited["fake_cpu_seconds"]},
-                      {"materialize_seconds", unlimited.value("materialize_seconds", 0.0)},
-                      {"freeze_all_ms", unlimited.value("freeze_ms", -1.0)}};
+  const Snapshot snap{s.data, s.data.string() + ".key", s.work / "store.before",
+                      s.work / "store.before.key"};
+  if (f.pairs > 1) snap.take();
+  std::vector<providers::HttpRequest> same;
+  int port = 1;  // the fake provider `same` points at (none yet: as in the run's providers file)
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<double> ratios;
+  for (uint64_t i = 0; i < f.pairs; ++i) {
+    if (i > 0) snap.restore();
+    json stats;
+    json unlimited = revoke_run(s, providers_file(tools, 1, json::object()), json{{"seed", 1}}, &stats);
+    const uint64_t requests = unlimited["all"]["requests"];
+    if (i == 0) {
+      GenOptions gen;
+      gen.count = f.count;
+      gen.seed = 1;
+      gen.now_unix = s.now_unix;
+      auto built = same_requests(gen, providers_file(tools, port, json::object()).dump());
+      if (!built.ok()) fail("building sever's requests: " + built.status().ToString());
+      same = std::move(built).value();
+    }
+    json bare = bare_run(s, &same, &port);
+    const double job = unlimited["seconds"], sever_cpu = unlimited["cpu_seconds"],
+                 fake_cpu = unlimited["fake_cpu_seconds"];
+    ratios.push_back(bare["seconds"].get<double>() / job);
+    // What the CPU allows: sever and the fake provider share this machine's cores, so the
+    // command cannot take less than their CPU seconds over the cores (the bare loop, one
+    // thread, is not bound so). Hence a ceiling on the ratio to the bare loop.
+    const double min_wall = (sever_cpu + fake_cpu) / cores;
+    out["pairs"].push_back({{"requests", requests}, {"revoked", unlimited["all"]["revoked"]},
+                            {"job_seconds", job}, {"wall_seconds", unlimited["wall_seconds"]},
+                            {"bare_seconds", bare["seconds"]}, {"ratio_to_bare", ratios.back()},
+                            {"sever_cpu_us_per_request", 1e6 * sever_cpu / requests},
+                            {"fake_cpu_us_per_request", 1e6 * fake_cpu / requests},
+                            {"bare_cpu_us_per_request", bare["cpu_us_per_request"]},
+                            {"peak_rss_mib", unlimited["peak_rss_mib"]},
+                            {"max_ratio_to_bare", bare["seconds"].get<double>() / min_wall}});
+    if (i > 0) continue;
+    out["unlimited"] = {{"wall_seconds", unlimited["wall_seconds"]}, {"job_seconds", job},
+                        {"requests", requests}, {"requests_per_s", requests / job},
+                        {"revoked", unlimited["all"]["revoked"]}, {"manual", unlimited["all"]["manual"]},
+                        {"dead_letter", unlimited["all"]["dead_letter"]},
+                        {"peak_rss_mib", unlimited["peak_rss_mib"]},
+                        {"cpu_seconds", sever_cpu}, {"fake_cpu_seconds", fake_cpu},
+                        {"materialize_seconds", unlimited.value("materialize_seconds", 0.0)},
+                        {"freeze_all_ms", unlimited.value("freeze_ms", -1.0)}};
+    out["bare_curl_multi"] = bare;
+    out["cpu_bound"] = {{"cores", cores},
+                        {"sever_cpu_us_per_request", 1e6 * sever_cpu / requests},
+                        {"fake_cpu_us_per_request", 1e6 * fake_cpu / requests},
+                        {"min_command_seconds", min_wall},
+                        {"max_ratio_to_bare", bare["seconds"].get<double>() / min_wall}};
+  }
+  if (f.pairs > 1) snap.drop();
+  std::sort(ratios.begin(), ratios.end());
+  const size_t mid = ratios.size() / 2;
+  out["ratio_to_bare_median"] = ratios.size() % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
   {
-    json cfg = {{"seed", 1}};
-    std::ofstream(s.work / "fake.json") << cfg.dump();
+    std::ofstream(s.work / "fake.json") << json{{"seed", 1}}.dump();
     Fake fake(s.fake, s.work / "fake.json", s.work);
-    GenOptions gen;
-    gen.count = f.count;
-    gen.seed = 1;
-    gen.now_unix = s.now_unix;
-    auto same = same_requests(gen, providers_file(tools, fake.port(), json::object()).dump());
-    if (!same.ok()) fail("building sever's requests: " + same.status().ToString());
-    double c0 = cpu_seconds();
-    const double bare = bare_curl_multi(*same, 256);
-    const double bare_cpu = cpu_seconds() - c0;
-    const uint64_t n = same->size();
-    out["bare_curl_multi"] = {{"requests", n}, {"seconds", bare}, {"requests_per_s", n / bare},
-                              {"cpu_us_per_request", 1e6 * bare_cpu / n}};
+    retarget(&same, port, fake.port());
+    const uint64_t n = same.size();
     for (size_t threads : {1, 2}) {
-      c0 = cpu_seconds();
-      auto secs = client_loop(*same, 256, threads);
+      const double c0 = cpu_seconds();
+      auto secs = client_loop(same, 256, threads);
       if (!secs.ok()) fail("sever's HTTP client alone: " + secs.status().ToString());
       const double cpu = cpu_seconds() - c0;
       out["http_client_alone"].push_back({{"threads", threads}, {"requests", n}, {"seconds", *secs},
                                           {"requests_per_s", n / *secs},
                                           {"cpu_us_per_request", 1e6 * cpu / n}});
     }
-    // What the CPU allows: sever and the fake provider share this machine's cores, so the
-    // command cannot take less than their CPU seconds over the cores (the bare loop, one thread,
-    // is not bound so). Hence a ceiling on the ratio to the bare loop, from this run's figures.
-    const double cores = std::max(1u, std::thread::hardware_concurrency());
-    const double sever_cpu = unlimited["cpu_seconds"], fake_cpu = unlimited["fake_cpu_seconds"];
-    const double min_wall = (sever_cpu + fake_cpu) / cores;
-    out["cpu_bound"] = {{"cores", cores},
-                        {"sever_cpu_us_per_request", 1e6 * sever_cpu / requests},
-                        {"fake_cpu_us_per_request", 1e6 * fake_cpu / requests},
-                        {"min_command_seconds", min_wall},
-                        {"max_ratio_to_bare", bare / min_wall}};
     if (access("/usr/bin/curl", X_OK) == 0) {
       double cli = curl_cli(fake.port(), f.curl_cli_sample, s.work);
       out["curl_parallel_64"] = {{"requests", f.curl_cli_sample}, {"seconds", cli},
@@ -321,6 +392,20 @@ void print_unlimited(const json& out, const Flags& f) {
               cb["sever_cpu_us_per_request"].get<double>(), cb["fake_cpu_us_per_request"].get<double>(),
               cb["cores"].get<double>(), cb["min_command_seconds"].get<double>(),
               cb["max_ratio_to_bare"].get<double>());
+  if (out["pairs"].size() > 1) {
+    std::printf("%zu pairs, each a job on the store as it was before the first and the bare loop "
+                "right after it:\n", out["pairs"].size());
+    int i = 0;
+    for (const auto& p : out["pairs"]) {
+      std::printf("  pair %d: job %.2f s (whole command %.2f s), bare loop %.2f s: %.2fx; CPU per "
+                  "request sever %.1f us, fake %.1f us, bare loop %.1f us; peak RSS %.0f MiB\n",
+                  ++i, p["job_seconds"].get<double>(), p["wall_seconds"].get<double>(),
+                  p["bare_seconds"].get<double>(), p["ratio_to_bare"].get<double>(),
+                  p["sever_cpu_us_per_request"].get<double>(), p["fake_cpu_us_per_request"].get<double>(),
+                  p["bare_cpu_us_per_request"].get<double>(), p["peak_rss_mib"].get<double>());
+    }
+    std::printf("  median ratio to the bare loop: %.2fx\n", out["ratio_to_bare_median"].get<double>());
+  }
   if (out.contains("curl_parallel_64")) {
     const auto& c = out["curl_parallel_64"];
     std::printf("curl --parallel --parallel-max 64: %llu requests in %.2f s = %.0f req/s\n",
@@ -422,6 +507,10 @@ void add_bench_revoke_command(CLI::App& app) {
                   "also run with every provider limited so the ideal time is this (0: skip)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--curl-sample", f->curl_cli_sample, "requests for the curl --parallel baseline")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--pairs", f->pairs,
+                  "unlimited jobs, each on the store as it was before the first and followed by "
+                  "the bare loop (default 1)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--skip-unlimited", f->skip_unlimited,
                "skip the unlimited run and its baselines (with --limited-seconds: that run alone)");

@@ -1,5 +1,5 @@
-// Tests of the sever-load command line: `gen` output and exit codes. Skipped when the binary has
-// not been built.
+// Tests of the sever-load command line: `gen` output and exit codes, and bench-revoke's pairs.
+// Skipped when the binary has not been built.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #ifndef SEVER_BIN_DIR
 #error "SEVER_BIN_DIR must name the directory of the built binaries"
@@ -86,6 +89,29 @@ TEST_F(SeverLoadCli, BadFlagsExitTwo) {
 TEST_F(SeverLoadCli, UnwritableOutputIsAnIoError) {
   const CliRun r = run("gen --count 3 --now 2026-01-02T00:00:00Z --out /nonexistent-dir/x.jsonl");
   EXPECT_EQ(r.exit_code, 1);
+}
+
+// Each pair's job runs on the store as it was before the first: without the copy put back, the
+// second `revoke --all` would find every credential revoked already and send nothing.
+TEST_F(SeverLoadCli, BenchRevokePairsRestoreTheStoreBeforeEachJob) {
+  const CliRun r = run("bench-revoke --count 1500 --pairs 2 --curl-sample 20 --format json");
+  ASSERT_EQ(r.exit_code, 0);
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  ASSERT_EQ(j["pairs"].size(), 2u);
+  const uint64_t requests = j["unlimited"]["requests"];
+  ASSERT_GT(requests, 0u);
+  std::vector<double> ratios;
+  for (const auto& p : j["pairs"]) {
+    EXPECT_EQ(p["requests"].get<uint64_t>(), requests);
+    EXPECT_EQ(p["revoked"].get<uint64_t>(), requests);  // the fake answers every one
+    EXPECT_GT(p["bare_seconds"].get<double>(), 0);
+    EXPECT_DOUBLE_EQ(p["ratio_to_bare"].get<double>(),
+                     p["bare_seconds"].get<double>() / p["job_seconds"].get<double>());
+    ratios.push_back(p["ratio_to_bare"]);
+  }
+  EXPECT_DOUBLE_EQ(j["ratio_to_bare_median"].get<double>(), (ratios[0] + ratios[1]) / 2);
+  EXPECT_EQ(j["bare_curl_multi"]["requests"].get<uint64_t>(), requests);
 }
 
 TEST_F(SeverLoadCli, HelpExitsZero) {
