@@ -1,4 +1,4 @@
-// `sever-load bench-revoke --count N [--dir DIR] [--limited-seconds T] [--pairs P]
+// `sever-load bench-revoke --count N [--dir DIR] [--limited-seconds T] [--repeat P]
 //                         [--format table|json]`
 //
 // The revocation benchmark of issue 3, every figure measured in one run:
@@ -13,7 +13,7 @@
 //      providers file) with 256 in flight; sever's HTTP client alone over the same requests
 //      (one thread, then two), which splits the gap between the HTTP layer and the rest; and
 //      `curl --parallel --parallel-max 64` (what an engineer would script) over a sample of
-//      RFC 7009 requests. With --pairs P, 3. and the bare loop after it run P times, the store
+//      RFC 7009 requests. With --repeat P, 3. and the bare loop after it run P times, the store
 //      copied before the first job and put back before each next one: the ratio of each job to
 //      the bare loop next to it, and their median (this VM's speed drifts between runs);
 //   5. with --limited-seconds T: a fresh store, every provider limited (in the fake, and in the
@@ -57,7 +57,7 @@ struct Flags {
   std::string dir;
   double limited_seconds = 0;
   uint64_t curl_cli_sample = 20'000;
-  uint64_t pairs = 1;
+  uint64_t repeat = 1;  // unlimited jobs, each with its bare loop
   bool skip_unlimited = false;
   std::string format = "table";
 };
@@ -279,7 +279,7 @@ struct Snapshot {
   }
 };
 
-// The unlimited run and, right after it against a fresh fake, the bare loop: `pairs` times,
+// The unlimited run and, right after it against a fresh fake, the bare loop: `repeat` times,
 // the store restored before each job (the VM's speed drifts between runs, so each job is
 // compared with the bare loop next to it). Then the other baselines, once. The figures of the
 // first pair, the pairs and the baselines go into out.
@@ -287,12 +287,12 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
   json& out = *out_ptr;
   const Snapshot snap{s.data, s.data.string() + ".key", s.work / "store.before",
                       s.work / "store.before.key"};
-  if (f.pairs > 1) snap.take();
+  if (f.repeat > 1) snap.take();
   std::vector<providers::HttpRequest> same;
   int port = 1;  // the fake provider `same` points at (none yet: as in the run's providers file)
   const double cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<double> ratios;
-  for (uint64_t i = 0; i < f.pairs; ++i) {
+  for (uint64_t i = 0; i < f.repeat; ++i) {
     if (i > 0) snap.restore();
     json stats;
     json unlimited = revoke_run(s, providers_file(tools, 1, json::object()), json{{"seed", 1}}, &stats);
@@ -338,7 +338,7 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
                         {"min_command_seconds", min_wall},
                         {"max_ratio_to_bare", bare["seconds"].get<double>() / min_wall}};
   }
-  if (f.pairs > 1) snap.drop();
+  if (f.repeat > 1) snap.drop();
   std::sort(ratios.begin(), ratios.end());
   const size_t mid = ratios.size() / 2;
   out["ratio_to_bare_median"] = ratios.size() % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
@@ -508,7 +508,7 @@ void add_bench_revoke_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--curl-sample", f->curl_cli_sample, "requests for the curl --parallel baseline")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--pairs", f->pairs,
+  cmd->add_option("--repeat", f->repeat,
                   "unlimited jobs, each on the store as it was before the first and followed by "
                   "the bare loop (default 1)")
       ->check(CLI::PositiveNumber);

@@ -1,4 +1,4 @@
-// Tests of the sever-load command line: `gen` output and exit codes, and bench-revoke's pairs.
+// Tests of the sever-load command line: `gen` output and exit codes, and bench-revoke --repeat.
 // Skipped when the binary has not been built.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -93,8 +93,8 @@ TEST_F(SeverLoadCli, UnwritableOutputIsAnIoError) {
 
 // Each pair's job runs on the store as it was before the first: without the copy put back, the
 // second `revoke --all` would find every credential revoked already and send nothing.
-TEST_F(SeverLoadCli, BenchRevokePairsRestoreTheStoreBeforeEachJob) {
-  const CliRun r = run("bench-revoke --count 1500 --pairs 2 --curl-sample 20 --format json");
+TEST_F(SeverLoadCli, BenchRevokeRepeatRestoresTheStoreBeforeEachJob) {
+  const CliRun r = run("bench-revoke --count 1500 --repeat 2 --curl-sample 20 --format json");
   ASSERT_EQ(r.exit_code, 0);
   const auto j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;
