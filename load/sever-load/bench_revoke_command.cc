@@ -13,8 +13,8 @@
 //      providers file) with 256 in flight; sever's HTTP client alone over the same requests
 //      (one thread, then two), which splits the gap between the HTTP layer and the rest; and
 //      `curl --parallel --parallel-max 64` (what an engineer would script) over a sample of
-//      RFC 7009 requests. With --repeat P, 3. and the bare loop after it run P times, the store
-//      copied before the first job and put back before each next one: the ratio of each job to
+//      RFC 7009 requests. With --repeat P, 3. and the bare loop after it run P times, each job
+//      on a checkpoint of the store taken before the first: the ratio of each job to
 //      the bare loop next to it, and their median (this VM's speed drifts between runs);
 //   5. with --limited-seconds T: a fresh store, every provider limited (in the fake, and in the
 //      providers file) to its share of N/T requests per second: wall time against the ideal T,
@@ -43,6 +43,7 @@
 #include "commands.h"
 #include "http_loops.h"
 #include "same_requests.h"
+#include "store_clones.h"
 #include "sever/store/time.h"
 
 namespace sever::load::cli {
@@ -209,7 +210,15 @@ json tool_adapters(const Setup& s, std::map<std::string, uint64_t>* counts) {
   return tools;
 }
 
-json revoke_run(const Setup& s, const json& pf, const json& fake_cfg, json* fake_stats) {
+// The URL "http://127.0.0.1:<any port>/path" at `port` instead.
+std::string with_port(const std::string& url, int port) {
+  const auto colon = url.find(':', 7), slash = url.find('/', colon);
+  return url.substr(0, colon + 1) + std::to_string(port) + url.substr(slash);
+}
+
+// `sever revoke --all` on the store at `data` against a fresh fake provider.
+json revoke_run(const Setup& s, const fs::path& data, const json& pf, const json& fake_cfg,
+                json* fake_stats) {
   std::ofstream(s.work / "fake.json") << fake_cfg.dump();
   std::ofstream(s.work / "providers.json") << pf.dump();
   Fake fake(s.fake, s.work / "fake.json", s.work);
@@ -217,15 +226,11 @@ json revoke_run(const Setup& s, const json& pf, const json& fake_cfg, json* fake
   json pf2 = pf;
   for (auto& [tool, e] : pf2["providers"].items()) {
     for (const char* k : {"base_url", "endpoint"}) {
-      if (e.contains(k)) {
-        std::string u = e[k];
-        auto colon = u.find(':', 7), slash = u.find('/', colon);
-        e[k] = u.substr(0, colon + 1) + std::to_string(fake.port()) + u.substr(slash);
-      }
+      if (e.contains(k)) e[k] = with_port(e[k], fake.port());
     }
   }
   std::ofstream(s.work / "providers.json") << pf2.dump();
-  auto c = run({s.sever, "--data", s.data.string(), "revoke", "--all", "--yes", "--reason", "bench",
+  auto c = run({s.sever, "--data", data.string(), "revoke", "--all", "--yes", "--reason", "bench",
                 "--providers", (s.work / "providers.json").string(), "--no-progress", "--format", "json"},
                s.work);
   if (c.code != 0 && c.code != 4) fail("sever revoke failed (" + std::to_string(c.code) + "): " + c.err);
@@ -238,21 +243,17 @@ json revoke_run(const Setup& s, const json& pf, const json& fake_cfg, json* fake
   return r;
 }
 
-// Points every request at another port of the fake provider (a fresh one: a fake that has
-// seen a token answers it as already revoked).
-void retarget(std::vector<providers::HttpRequest>* requests, int from, int to) {
-  const std::string a = "127.0.0.1:" + std::to_string(from) + "/", b = "127.0.0.1:" + std::to_string(to) + "/";
-  for (auto& r : *requests) {
-    if (r.url.compare(7, a.size(), a) == 0) r.url.replace(7, a.size(), b);  // after "http://"
-  }
+// Points every request at the fake provider on `port` (a fresh one: a fake that has seen a
+// token answers it as already revoked).
+void retarget(std::vector<providers::HttpRequest>* requests, int port) {
+  for (auto& r : *requests) r.url = with_port(r.url, port);
 }
 
 // The bare libcurl loop over `requests` against a fresh fake: its seconds and CPU per request.
-json bare_run(const Setup& s, std::vector<providers::HttpRequest>* requests, int* port) {
+json bare_run(const Setup& s, std::vector<providers::HttpRequest>* requests) {
   std::ofstream(s.work / "fake.json") << json{{"seed", 1}}.dump();
   Fake fake(s.fake, s.work / "fake.json", s.work);
-  retarget(requests, *port, fake.port());
-  *port = fake.port();
+  retarget(requests, fake.port());
   const double c0 = cpu_seconds();
   const double bare = bare_curl_multi(*requests, 256);
   const uint64_t n = requests->size();
@@ -260,53 +261,33 @@ json bare_run(const Setup& s, std::vector<providers::HttpRequest>* requests, int
           {"cpu_us_per_request", 1e6 * (cpu_seconds() - c0) / n}};
 }
 
-// The store as it is before the first job, copied aside (restore() puts it back for the next).
-struct Snapshot {
-  fs::path data, key, copy, copy_key;
-  void take() const {
-    fs::copy(data, copy, fs::copy_options::recursive);
-    fs::copy_file(key, copy_key);
-  }
-  void restore() const {
-    fs::remove_all(data);
-    fs::remove(key);
-    fs::copy(copy, data, fs::copy_options::recursive);
-    fs::copy_file(copy_key, key);
-  }
-  void drop() const {
-    fs::remove_all(copy);
-    fs::remove(copy_key);
-  }
-};
-
 // The unlimited run and, right after it against a fresh fake, the bare loop: `repeat` times,
 // the store restored before each job (the VM's speed drifts between runs, so each job is
 // compared with the bare loop next to it). Then the other baselines, once. The figures of the
 // first pair, the pairs and the baselines go into out.
 void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_ptr) {
   json& out = *out_ptr;
-  const Snapshot snap{s.data, s.data.string() + ".key", s.work / "store.before",
-                      s.work / "store.before.key"};
-  if (f.repeat > 1) snap.take();
+  // The store as it is before the first job, for the next ones.
+  auto clones = clone_store(s.data, s.work, static_cast<int>(f.repeat) - 1);
+  if (!clones.ok()) fail("copying the store: " + clones.status().ToString());
   std::vector<providers::HttpRequest> same;
-  int port = 1;  // the fake provider `same` points at (none yet: as in the run's providers file)
   const double cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<double> ratios;
   for (uint64_t i = 0; i < f.repeat; ++i) {
-    if (i > 0) snap.restore();
     json stats;
-    json unlimited = revoke_run(s, providers_file(tools, 1, json::object()), json{{"seed", 1}}, &stats);
+    json unlimited = revoke_run(s, i == 0 ? s.data : (*clones)[i - 1],
+                                providers_file(tools, 1, json::object()), json{{"seed", 1}}, &stats);
     const uint64_t requests = unlimited["all"]["requests"];
     if (i == 0) {
       GenOptions gen;
       gen.count = f.count;
       gen.seed = 1;
       gen.now_unix = s.now_unix;
-      auto built = same_requests(gen, providers_file(tools, port, json::object()).dump());
+      auto built = same_requests(gen, providers_file(tools, 1, json::object()).dump());
       if (!built.ok()) fail("building sever's requests: " + built.status().ToString());
       same = std::move(built).value();
     }
-    json bare = bare_run(s, &same, &port);
+    json bare = bare_run(s, &same);
     const double job = unlimited["seconds"], sever_cpu = unlimited["cpu_seconds"],
                  fake_cpu = unlimited["fake_cpu_seconds"];
     ratios.push_back(bare["seconds"].get<double>() / job);
@@ -338,14 +319,14 @@ void run_unlimited(const Setup& s, const Flags& f, const json& tools, json* out_
                         {"min_command_seconds", min_wall},
                         {"max_ratio_to_bare", bare["seconds"].get<double>() / min_wall}};
   }
-  if (f.repeat > 1) snap.drop();
+  remove_clones(*clones);
   std::sort(ratios.begin(), ratios.end());
   const size_t mid = ratios.size() / 2;
   out["ratio_to_bare_median"] = ratios.size() % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
   {
     std::ofstream(s.work / "fake.json") << json{{"seed", 1}}.dump();
     Fake fake(s.fake, s.work / "fake.json", s.work);
-    retarget(&same, port, fake.port());
+    retarget(&same, fake.port());
     const uint64_t n = same.size();
     for (size_t threads : {1, 2}) {
       const double c0 = cpu_seconds();
@@ -455,7 +436,7 @@ void run_bench(const Flags& f) {
       // next reset second.)
       fake_cfg["providers"][adapter] = {{"rate_limit_per_s", r}, {"burst", std::max(1.0, 2 * r)}};
     }
-    json limited = revoke_run(s, providers_file(tools, 1, rates), fake_cfg, &stats);
+    json limited = revoke_run(s, s.data, providers_file(tools, 1, rates), fake_cfg, &stats);
     const uint64_t lreq = limited["all"]["requests"];
     out["limited"] = {{"ideal_seconds", f.limited_seconds}, {"sum_limits_per_s", sum},
                       {"job_seconds", limited["seconds"]},

@@ -34,12 +34,12 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <rocksdb/utilities/checkpoint.h>
 
 #include "bench_util.h"
 #include "commands.h"
 #include "reseal.h"
 #include "schema.h"
+#include "store_clones.h"
 #include "sever/actors/rotation_run.h"
 #include "sever/load/generator.h"
 #include "sever/store/import.h"
@@ -112,25 +112,6 @@ json build_store(const Flags& f, const fs::path& dir, const fs::path& data) {
   fs::remove(jsonl);  // plaintext secrets: gone as soon as they are not needed
   need(stats.status(), "import");
   return {{"credentials", stats->created}, {"tenants", stats->new_deks}, {"import_seconds", secs}};
-}
-
-// Makes `n` openable copies of the store (RocksDB checkpoints: hard-linked files) with keys.
-std::vector<fs::path> clone_store(const fs::path& data, const fs::path& dir, int n) {
-  auto store = need(Store::Open(options_for(data)), "open store");
-  rocksdb::Checkpoint* raw = nullptr;
-  if (!rocksdb::Checkpoint::Create(store->db(), &raw).ok()) fail("cannot make a checkpoint");
-  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
-  std::vector<fs::path> out;
-  for (int i = 0; i < n; ++i) {
-    fs::path c = dir / ("clone-" + std::to_string(i));
-    fs::remove_all(c);
-    if (!cp->CreateCheckpoint(c.string()).ok()) fail("cannot make checkpoint " + c.string());
-    const fs::path key = c.string() + ".key";
-    fs::copy_file(data.string() + ".key", key, fs::copy_options::overwrite_existing);
-    fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write);
-    out.push_back(c);
-  }
-  return out;
 }
 
 // A credential the load reads and rewrites.
@@ -400,7 +381,7 @@ void run_bench(const Flags& f) {
   r["store"] = build_store(f, dir, data);
   std::vector<Target> any, hot;
   sample_targets(data, f.sample, f.seed, &any, &hot);
-  auto clones = clone_store(data, dir, 3 + 2 * static_cast<size_t>(f.repeat));
+  auto clones = need(clone_store(data, dir, 3 + 2 * f.repeat), "clone the store");
 
   auto naive = [&](Store& s, JobSpec&) { return naive_reseal(s, f.workers); };
   auto sever = [&](Store& s, JobSpec& job) {

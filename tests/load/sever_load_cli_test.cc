@@ -91,7 +91,7 @@ TEST_F(SeverLoadCli, UnwritableOutputIsAnIoError) {
   EXPECT_EQ(r.exit_code, 1);
 }
 
-// Each pair's job runs on the store as it was before the first: without the copy put back, the
+// Each pair's job runs on the store as it was before the first: on the same store instead, the
 // second `revoke --all` would find every credential revoked already and send nothing.
 TEST_F(SeverLoadCli, BenchRevokeRepeatRestoresTheStoreBeforeEachJob) {
   const CliRun r = run("bench-revoke --count 1500 --repeat 2 --curl-sample 20 --format json");
